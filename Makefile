@@ -1,0 +1,39 @@
+# Two commands get a newcomer going: `make run` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv run test test-unit lint kafka-jars kafka clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+kafka-jars: venv
+	$(BIN)/python -m services.devtools.kafka fetch
+
+run: venv kafka-jars
+	$(BIN)/python -m services.run
+
+test: venv kafka-jars
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared listings matching notifications services
+
+# Kafka's own CLI from the same jars, e.g. make kafka ARGS="topics --bootstrap-server 127.0.0.1:9092 --list"
+kafka: kafka-jars
+	$(BIN)/python -m services.devtools.kafka tool $(ARGS)
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

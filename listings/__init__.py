@@ -1,0 +1,1 @@
+"""Listings: organisations post offers and needs; every change leaves through the outbox."""

@@ -1,0 +1,138 @@
+"""Every Boucle process, started together: used by `make run` and by the end-to-end tests."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports of the processes; `public` is the router, the one base URL."""
+
+    public: int = 8000
+    listings: int = 8001
+    notifications: int = 8002
+    matcher: int = 8003
+    notifier: int = 8004
+    relay: int = 8005
+
+
+def _gunicorn(app: str, port: int) -> list[str]:
+    # gthread workers: long-lived responses (live feeds) must not block other requests.
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+
+
+def _commands(ports: Ports) -> dict[str, tuple[list[str], int | None]]:
+    module = [sys.executable, "-m"]
+    return {
+        "listings-web": (_gunicorn("services.listings_web:create_app()", ports.listings), None),
+        "notifications-web": (
+            _gunicorn("services.notifications_web:create_app()", ports.notifications),
+            None,
+        ),
+        "listings-relay": ([*module, "services.listings_relay"], ports.relay),
+        "matcher": ([*module, "services.matcher"], ports.matcher),
+        "notifier": ([*module, "services.notifier"], ports.notifier),
+        "router": (_gunicorn("services.router:create_app()", ports.public), None),
+    }
+
+
+@dataclass
+class ServiceStack:
+    """Starts the processes with one environment, waits for health, stops them all."""
+
+    bootstrap_servers: str
+    ports: Ports = field(default_factory=Ports)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        """The one URL every page and API is served under."""
+        return f"http://127.0.0.1:{self.ports.public}"
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers,
+            LISTINGS_URL=f"http://127.0.0.1:{self.ports.listings}",
+            NOTIFICATIONS_URL=f"http://127.0.0.1:{self.ports.notifications}",
+            MATCHER_HEALTH_URL=f"http://127.0.0.1:{self.ports.matcher}",
+            NOTIFIER_HEALTH_URL=f"http://127.0.0.1:{self.ports.notifier}",
+            RELAY_HEALTH_URL=f"http://127.0.0.1:{self.ports.relay}",
+            PUBLIC_BASE_URL=self.base_url,
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 90) -> None:
+        """Start every process and return once the router reports all of them healthy."""
+        for name, (command, health_port) in _commands(self.ports).items():
+            env = self._environment()
+            if health_port is not None:
+                env["HEALTH_PORT"] = str(health_port)
+            log.info("starting %s", name)
+            self.children[name] = subprocess.Popen(command, env=env)
+        self.wait_healthy(timeout)
+
+    def dead(self) -> dict[str, int]:
+        """Processes that have exited, with their exit codes."""
+        return {n: c.returncode for n, c in self.children.items() if c.poll() is not None}
+
+    def wait_healthy(self, timeout: float) -> None:
+        """Poll the router's /health until every service is up, or raise saying which is not."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.dead():
+                raise RuntimeError(f"processes exited during start-up: {self.dead()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/health", timeout=3) as response:
+                    if response.status == 200:
+                        return
+            except urllib.error.HTTPError as exc:
+                last = exc.read().decode(errors="replace")
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.5)
+        raise RuntimeError(f"services not healthy after {timeout:.0f}s: {last}")
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM every process, then SIGKILL what is still running after `timeout`."""
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + timeout
+        for name, child in self.children.items():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", name)
+                child.kill()
+                child.wait()
+        self.children.clear()

@@ -1,0 +1,1 @@
+"""What every Boucle service needs: settings, event contract, Kafka adapter, database."""

@@ -1,0 +1,60 @@
+"""Flask pieces every web service shares: a parser that answers 400, JSON errors, /health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flask_smorest
+from flask import Flask, jsonify
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+
+class _BadRequestParser(FlaskParser):
+    # Clients expect 400 for a body that fails validation; webargs' default is 422.
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint whose argument errors are 400 with the field and the reason."""
+
+    ARGUMENTS_PARSER = _BadRequestParser()
+
+
+def register_json_errors(app: Flask) -> None:
+    """Answer API errors as JSON `{code, status, message, errors?}`, never an HTML page."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        body: dict[str, Any] = {
+            "code": error.code,
+            "status": error.name,
+            "message": error.description,
+        }
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:
+            # webargs puts field errors under their location ("json", "query"): keep the fields.
+            messages = data["messages"]
+            body["errors"] = messages.get("json", messages.get("query", messages))
+        response = jsonify(body)
+        response.status_code = error.code or 500
+        return response
+
+
+def register_health(app: Flask, checks: dict[str, Callable[[], object]]) -> None:
+    """`GET /health`: 200 when every check passes, 503 with the failing check's error."""
+
+    @app.get("/health")
+    def health() -> Any:
+        results: dict[str, str] = {}
+        healthy = True
+        for name, check in checks.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # a health endpoint reports failures, it doesn't raise them
+                results[name] = f"error: {exc}"
+                healthy = False
+        status = 200 if healthy else 503
+        return jsonify({"status": "ok" if healthy else "degraded", "checks": results}), status

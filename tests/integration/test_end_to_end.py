@@ -1,0 +1,111 @@
+"""The whole path over HTTP, Kafka and PostgreSQL: an offer and a need posted -> both alerted."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from services.stack import Ports, ServiceStack
+from tests.conftest import random_id
+from tests.integration.kafka_helpers import wait_for
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceStack]:
+    ports = Ports(*(free_port() for _ in range(6)))
+    running = ServiceStack(
+        kafka_bootstrap,
+        ports,
+        extra_env={
+            "DATABASE_URL": module_postgres_url,
+            "KAFKA_TOPIC_PREFIX": random_id("e2e") + ".",
+            "MATCHER_GROUP_ID": random_id("matching"),
+            "NOTIFIER_GROUP_ID": random_id("notifications"),
+            "BOUCLE_ENV": "test",
+        },
+    )
+    try:
+        running.start(timeout=120)
+        yield running
+    finally:
+        running.stop()
+
+
+def listing(kind: str, lat: float, lon: float, radius_km: float) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "title": f"{kind}: wooden pallets",
+        "category": "ewc-150103",
+        "quantity": 25,
+        "unit": "pallets",
+        "location": {"lat": lat, "lon": lon},
+        "radius_km": radius_km,
+    }
+
+
+def test_an_offer_and_a_need_posted_over_http_alert_both_parties(stack: ServiceStack):
+    base = stack.base_url
+    status, offer = call("POST", f"{base}/api/v1/listings", listing("offer", 49.1193, 6.1757, 0))
+    assert status == 201
+    # A need in Luxembourg City, 55 km from the offer in Metz, collecting up to 80 km away.
+    status, need = call("POST", f"{base}/api/v1/listings", listing("need", 49.6116, 6.1319, 80))
+    assert status == 201
+
+    def alerts(listing_id: str) -> list[dict[str, Any]]:
+        status, body = call("GET", f"{base}/api/v1/alerts?listing_id={listing_id}")
+        assert status == 200
+        return list(body)
+
+    [buyer_alert] = wait_for(lambda: alerts(need["id"]), timeout=60, what="the buyer's alert")
+    [seller_alert] = wait_for(lambda: alerts(offer["id"]), timeout=30, what="the seller's alert")
+    assert buyer_alert["role"] == "buyer"
+    assert buyer_alert["counterpart_listing_id"] == offer["id"]
+    assert seller_alert["role"] == "seller"
+    assert seller_alert["counterpart_listing_id"] == need["id"]
+    assert buyer_alert["match_id"] == seller_alert["match_id"]
+    assert 50 < buyer_alert["distance_km"] < 60
+
+
+def test_the_base_url_reports_every_service_healthy(stack: ServiceStack):
+    status, body = call("GET", f"{stack.base_url}/health")
+    assert status == 200
+    assert set(body["services"]) == {
+        "listings",
+        "notifications",
+        "listings-relay",
+        "matcher",
+        "notifier",
+    }
+    assert {entry["status"] for entry in body["services"].values()} == {"up"}
+
+
+def test_alerts_without_a_listing_id_get_400_naming_the_parameter(stack: ServiceStack):
+    status, body = call("GET", f"{stack.base_url}/api/v1/alerts")
+    assert status == 400
+    assert "listing_id" in body["errors"]
