@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv run test test-unit lint kafka-jars kafka clean
+.PHONY: venv run test test-unit lint kafka-jars kafka translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+translations: venv
+	$(BIN)/python -m services.devtools.i18n
+
 kafka-jars: venv
 	$(BIN)/python -m services.devtools.kafka fetch
 
-run: venv kafka-jars
+run: venv translations kafka-jars
 	$(BIN)/python -m services.run
 
-test: venv kafka-jars
+test: venv translations kafka-jars
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: venv
+test-unit: venv translations
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: venv

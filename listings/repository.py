@@ -45,12 +45,7 @@ class SqlAlchemyListingRepository:
         row = self.session.get(ListingRow, listing_id)
         if row is None:
             return None
-        values = {name: getattr(row, name) for name in _FIELDS}
-        for stamp in ("created_at", "updated_at"):
-            # SQLite hands back naive datetimes; everything we store is UTC.
-            if values[stamp].tzinfo is None:
-                values[stamp] = values[stamp].replace(tzinfo=UTC)
-        return Listing(**values)
+        return Listing(**{name: getattr(row, name) for name in _FIELDS})
 
     def ids(self) -> list[str]:
         """Every listing id (small helper for tests and demo tooling)."""

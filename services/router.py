@@ -21,7 +21,18 @@ from werkzeug.wrappers import Request, Response
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: path prefix -> the environment variable naming the backend that serves it
-ROUTES = {"/api/v1/alerts": "NOTIFICATIONS_URL"}
+ROUTES = {
+    "/api/v1/alerts": "NOTIFICATIONS_URL",
+    "/api/v1/inbox": "NOTIFICATIONS_URL",
+    "/api/v1/webhooks": "NOTIFICATIONS_URL",
+    "/api/v1/notification-preferences": "NOTIFICATIONS_URL",
+    "/inbox": "NOTIFICATIONS_URL",
+    "/settings/notifications": "NOTIFICATIONS_URL",
+    "/unsubscribe": "NOTIFICATIONS_URL",
+    "/notifications": "NOTIFICATIONS_URL",
+    "/monitor": "MONITOR_URL",
+    "/api/v1/monitor": "MONITOR_URL",
+}
 DEFAULT_BACKEND = "LISTINGS_URL"
 #: service name -> environment variable of its base URL (its /health is checked)
 HEALTH_BACKENDS = {
@@ -37,6 +48,7 @@ DEFAULT_URLS = {
     "MATCHER_HEALTH_URL": "http://127.0.0.1:8003",
     "NOTIFIER_HEALTH_URL": "http://127.0.0.1:8004",
     "RELAY_HEALTH_URL": "http://127.0.0.1:8005",
+    "MONITOR_URL": "http://127.0.0.1:8006",
 }
 
 

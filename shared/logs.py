@@ -34,4 +34,6 @@ def configure_logging(service: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    # The /health endpoints are polled every few seconds; their access lines are noise.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger(__name__).debug("logging configured for %s", service)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import flask
 import flask_smorest
 from flask import Flask, jsonify
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
+
+from shared.auth import principal_from_session
 
 
 class _BadRequestParser(FlaskParser):
@@ -58,3 +61,19 @@ def register_health(app: Flask, checks: dict[str, Callable[[], object]]) -> None
                 healthy = False
         status = 200 if healthy else 503
         return jsonify({"status": "ok" if healthy else "degraded", "checks": results}), status
+
+
+def register_page_frame(app: Flask) -> None:
+    """The shared page frame: `base.html`, the `form_field`/`error_summary` macros, /assets."""
+    frame = flask.Blueprint(
+        "frame",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/assets",
+    )
+    app.register_blueprint(frame)
+
+    @app.context_processor
+    def _principal() -> dict[str, Any]:
+        return {"principal": principal_from_session(flask.session)}

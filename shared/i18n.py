@@ -1,0 +1,42 @@
+"""Pages in French, German and English: the language comes from ?lang=, the session, the
+member's setting, then the browser; the switcher in the page header sets ?lang=."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+from shared.auth import LANGUAGE
+
+SUPPORTED_LANGUAGES = ("fr", "de", "en")
+DEFAULT_LANGUAGE = "en"
+SHARED_TRANSLATIONS = Path(__file__).with_name("translations")
+
+
+def select_language() -> str:
+    """The language of this request's page."""
+    asked = request.args.get("lang")
+    if asked in SUPPORTED_LANGUAGES:
+        return asked
+    chosen = session.get(LANGUAGE)
+    if chosen in SUPPORTED_LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def _remember_language() -> None:
+    asked = request.args.get("lang")
+    if asked in SUPPORTED_LANGUAGES:
+        session[LANGUAGE] = asked
+
+
+def init_i18n(app: Flask, translation_dirs: list[Path]) -> Babel:
+    """Flask-Babel over the service's own catalogue plus the shared one (page frame)."""
+    directories = [*translation_dirs, SHARED_TRANSLATIONS]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in directories)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.before_request(_remember_language)
+    app.jinja_env.globals["supported_languages"] = SUPPORTED_LANGUAGES
+    return Babel(app, locale_selector=select_language)
