@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv run test test-unit lint kafka-jars kafka translations clean
+.PHONY: venv run test test-unit lint kafka-jars kafka translations admin demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ lint: venv
 # Kafka's own CLI from the same jars, e.g. make kafka ARGS="topics --bootstrap-server 127.0.0.1:9092 --list"
 kafka: kafka-jars
 	$(BIN)/python -m services.devtools.kafka tool $(ARGS)
+
+# make admin EMAIL=you@example.org PASSWORD='a long passphrase'
+admin: venv
+	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=... PASSWORD=..."; exit 2; }
+	$(BIN)/python -m services.admin --email "$(EMAIL)" --password "$(PASSWORD)"
+
+# Loads demo organisations and listings into a running exchange (make run in another shell).
+demo: venv
+	$(BIN)/python -m services.demo
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

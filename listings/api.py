@@ -1,4 +1,4 @@
-"""REST API of the listings service under /api/v1 (OpenAPI from these schemas)."""
+"""REST API of listings under /api/v1: CRUD, actions, search and each listing's matches."""
 
 from __future__ import annotations
 
@@ -6,81 +6,104 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from werkzeug.exceptions import NotFound
 
+from listings import api_schemas as s
+from listings.auth import current_principal, require_principal
 from listings.domain import Listing
+from listings.errors import NotFound as ListingNotFound
+from listings.http_errors import field_error
+from listings.match_projection import CurrentMatch, MatchProjection
+from listings.places import PlaceError, locate, resolve
+from listings.search import ListingSearch, SearchPage, SearchQuery
 from listings.service import ListingService
-from shared.event_schemas import LISTING_KINDS, UNITS
 from shared.web import Blueprint
 
 blp = Blueprint("listings_api", __name__, url_prefix="/api/v1", description="Offers and needs")
-
-
-class LocationIn(Schema):
-    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
-
-
-class ListingIn(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(LISTING_KINDS))
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    quantity = fields.Float(
-        required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e9)
-    )
-    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
-    location = fields.Nested(LocationIn, required=True)
-    radius_km = fields.Float(required=True, validate=validate.Range(min=0, max=500))
-    draft = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def _category_is_known(self, data: dict[str, Any], **_: Any) -> None:
-        known = current_app.extensions["boucle.categories"]
-        if known is not None and data.get("category") not in known:
-            raise ValidationError("unknown category; see GET /api/v1/categories", "category")
-
-
-class ListingOut(Schema):
-    id = fields.String()
-    organisation_id = fields.String()
-    kind = fields.String()
-    status = fields.String()
-    title = fields.String()
-    description = fields.String()
-    category = fields.String()
-    quantity = fields.Float()
-    unit = fields.String()
-    location = fields.Method("_location")
-    radius_km = fields.Float()
-    version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-
-    def _location(self, listing: Listing) -> dict[str, float]:
-        return {"lat": listing.lat, "lon": listing.lon}
 
 
 def _service() -> ListingService:
     return current_app.extensions["boucle.listing_service"]
 
 
+def _located(payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return locate(payload, current_app.extensions["boucle.geocoder"])
+    except PlaceError as exc:
+        raise field_error("place", str(exc)) from exc
+
+
 @blp.route("/listings")
 class Listings(MethodView):
-    @blp.arguments(ListingIn)
-    @blp.response(201, ListingOut)
+    @blp.arguments(s.ListingIn)
+    @blp.response(201, s.ListingOut)
     def post(self, payload: dict[str, Any]) -> Listing:
         """Post an offer or a need; it is published at once unless saved as a draft."""
-        return _service().create(payload)
+        return _service().create(_located(payload), require_principal())
+
+    @blp.arguments(s.SearchArgs, location="query")
+    @blp.response(200, s.SearchPageOut)
+    def get(self, args: dict[str, Any]) -> SearchPage:
+        """Search published listings by kind, category (and its sub-categories) and place."""
+        near = None
+        if "near" in args:
+            lat, lon = (float(part) for part in args["near"].split(","))
+            near = (lat, lon)
+        elif "place" in args:
+            try:
+                found = resolve(current_app.extensions["boucle.geocoder"], args["place"])
+            except PlaceError as exc:
+                raise field_error("place", str(exc)) from exc
+            near = (found["lat"], found["lon"])
+        search: ListingSearch = current_app.extensions["boucle.listing_search"]
+        query = SearchQuery(
+            kind=args.get("kind"),
+            category=args.get("category"),
+            near=near,
+            radius_km=args["radius_km"],
+            text=args.get("q"),
+            page=args["page"],
+            page_size=args["page_size"],
+        )
+        return search.search(query)
 
 
 @blp.route("/listings/<listing_id>")
 class ListingById(MethodView):
-    @blp.response(200, ListingOut)
+    @blp.response(200, s.ListingOut)
     def get(self, listing_id: str) -> Listing:
-        """One listing by id."""
-        listing = _service().get(listing_id)
-        if listing is None:
-            raise NotFound("no such listing")
-        return listing
+        """One listing (drafts and closed ones only for their organisation)."""
+        return _service().get(listing_id, current_principal())
+
+    @blp.arguments(s.ListingPatchIn(partial=True))
+    @blp.response(200, s.ListingOut)
+    def patch(self, payload: dict[str, Any], listing_id: str) -> Listing:
+        """Change a listing of your organisation."""
+        payload.pop("draft", None)
+        return _service().update(listing_id, _located(payload), require_principal())
+
+    @blp.response(200, s.ListingOut)
+    def delete(self, listing_id: str) -> Listing:
+        """Withdraw a listing of your organisation (it stays visible to you)."""
+        return _service().act(listing_id, "withdraw", require_principal())
+
+
+@blp.route("/listings/<listing_id>/actions")
+class ListingActions(MethodView):
+    @blp.arguments(s.ActionIn)
+    @blp.response(200, s.ListingOut)
+    def post(self, payload: dict[str, Any], listing_id: str) -> Listing:
+        """Publish a draft, reserve, release, close or withdraw a listing."""
+        return _service().act(listing_id, payload["action"], require_principal())
+
+
+@blp.route("/listings/<listing_id>/matches")
+class ListingMatches(MethodView):
+    @blp.response(200, s.MatchOut(many=True))
+    def get(self, listing_id: str) -> list[CurrentMatch]:
+        """The listing's current matches, best first, with their reasons (owner only)."""
+        principal = require_principal()
+        listing = _service().get(listing_id, principal)
+        if listing.organisation_id != principal.organisation_id and not principal.is_admin:
+            raise ListingNotFound(listing_id)
+        projection: MatchProjection = current_app.extensions["boucle.match_projection"]
+        return projection.current(listing_id)

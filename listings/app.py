@@ -2,36 +2,97 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
+from geopy.geocoders.base import Geocoder
 
-from listings import api
+from listings import api, api_accounts, web
+from listings.accounts import AccountService
+from listings.forms import UNIT_LABELS
+from listings.http_errors import register_error_pages
+from listings.limits import limiter
+from listings.match_projection import MatchProjection
+from listings.search import ListingSearch
 from listings.service import ListingService
-from shared.web import register_health, register_json_errors
+from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
+from shared.i18n import init_i18n
+from shared.taxonomy import Taxonomy
+from shared.web import json_error, register_health, register_page_frame
+
+STATUS_LABELS = {
+    "draft": _l("draft"),
+    "published": _l("published"),
+    "reserved": _l("reserved"),
+    "closed": _l("closed"),
+    "withdrawn": _l("withdrawn"),
+    "expired": _l("expired"),
+}
 
 
 def create_app(
-    service: ListingService,
-    categories: Container[str] | None,
+    *,
+    listings: ListingService,
+    accounts: AccountService,
+    search: ListingSearch,
+    matches: MatchProjection,
+    taxonomy: Taxonomy,
+    geocoder: Geocoder,
     health_checks: dict[str, Callable[[], object]],
     secret_key: str,
+    secure_cookies: bool = False,
+    rate_limits: bool = True,
 ) -> Flask:
-    """Build the Flask app around an already wired `ListingService`."""
+    """Build the Flask app around already wired use cases and adapters."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key,
-        API_TITLE="Boucle listings",
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        WTF_CSRF_TIME_LIMIT=int(timedelta(hours=12).total_seconds()),
+        RATELIMIT_ENABLED=rate_limits,
+        API_TITLE="Boucle",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
+        # Swagger UI is vendored from npm (swagger-ui-dist) into our static files: no CDN.
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
     )
-    app.extensions["boucle.listing_service"] = service
-    app.extensions["boucle.categories"] = categories
+    app.extensions.update(
+        {
+            "boucle.listing_service": listings,
+            "boucle.accounts": accounts,
+            "boucle.listing_search": search,
+            "boucle.match_projection": matches,
+            "boucle.taxonomy": taxonomy,
+            "boucle.geocoder": geocoder,
+        }
+    )
+    csrf = CSRFProtect(app)
+    limiter.init_app(app)
+    init_i18n(app, [Path(__file__).with_name("translations")])
+    register_page_frame(app)
     rest = Api(app)
-    rest.register_blueprint(api.blp)
-    register_json_errors(app)
+    for blueprint in (api.blp, api_accounts.blp):
+        rest.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
+    app.register_blueprint(web.bp)
+    register_error_pages(app, json_error)
     register_health(app, health_checks)
+    app.jinja_env.globals.update(unit_label=_label(UNIT_LABELS), status_label=_label(STATUS_LABELS))
     return app
+
+
+def _label(labels: dict[str, Any]) -> Callable[[str], str]:
+    return lambda key: str(labels.get(key, key))

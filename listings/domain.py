@@ -1,13 +1,32 @@
-"""Listings as plain data, and the events a listing change produces. No framework here."""
+"""Listings as plain data: their lifecycle, and the events a change produces. No framework.
+
+Lifecycle: draft -> published -> reserved -> closed, or withdrawn, or expired. A listing
+expires when its availability window or its use-by date has passed.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 SOURCE = "/boucle/listings"
+
+#: action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "publish": (frozenset({"draft"}), "published"),
+    "reserve": (frozenset({"published"}), "reserved"),
+    "release": (frozenset({"reserved"}), "published"),
+    "close": (frozenset({"published", "reserved"}), "closed"),
+    "withdraw": (frozenset({"draft", "published", "reserved"}), "withdrawn"),
+    "expire": (frozenset({"draft", "published", "reserved"}), "expired"),
+}
+EDITABLE_STATUSES = frozenset({"draft", "published", "reserved"})
+
+
+class TransitionError(ValueError):
+    """An action that the listing's current status does not allow."""
 
 
 @dataclass(frozen=True)
@@ -24,36 +43,85 @@ class Listing:
     radius_km: float
     organisation_id: str
     description: str = ""
+    place: str = ""
+    country: str | None = None
+    min_quantity: float | None = None
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    use_by: date | None = None
+    recurrence: str = "one-off"
+    price_mode: str = "free"
+    price_amount: float | None = None
     status: str = "published"
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     version: int = 1
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    def changed(self, **changes: Any) -> Listing:
+    def changed(self, now: datetime | None = None, **changes: Any) -> Listing:
         """A copy with `changes` applied, its version bumped and its update time set."""
-        return replace(self, **changes, version=self.version + 1, updated_at=datetime.now(UTC))
+        return replace(
+            self, **changes, version=self.version + 1, updated_at=now or datetime.now(UTC)
+        )
+
+    def expires_at(self) -> datetime | None:
+        """When the listing stops being available: the earlier of its window end and use-by."""
+        ends = [self.available_until] if self.available_until else []
+        if self.use_by is not None:
+            ends.append(datetime.combine(self.use_by, time.max, tzinfo=UTC))
+        return min(ends) if ends else None
+
+    def is_due_to_expire(self, now: datetime) -> bool:
+        """True when an active listing's window or use-by date has passed."""
+        end = self.expires_at()
+        return self.status in TRANSITIONS["expire"][0] and end is not None and end < now
 
     def event_data(self) -> dict[str, Any]:
         """The listing's full current state, as the listings topic carries it."""
+        price = {"mode": self.price_mode, "amount": self.price_amount, "currency": "EUR"}
         return {
             "id": self.id,
             "organisation_id": self.organisation_id,
             "kind": self.kind,
             "status": self.status,
             "title": self.title,
+            "description": self.description,
             "category": self.category,
             "quantity": self.quantity,
+            "min_quantity": self.min_quantity,
             "unit": self.unit,
-            "location": {"lat": self.lat, "lon": self.lon},
+            "location": {
+                "lat": self.lat,
+                "lon": self.lon,
+                "place": self.place or None,
+                "country": self.country,
+            },
             "radius_km": self.radius_km,
+            "delivery_radius_km": self.radius_km
+            if self.kind == "offer" and self.radius_km
+            else None,
+            "available_from": self.available_from,
+            "available_until": self.available_until,
+            "use_by": self.use_by,
+            "recurrence": self.recurrence,
+            "price": price,
             "version": self.version,
             "updated_at": self.updated_at,
         }
 
 
-def event_type_for(listing: Listing, created: bool) -> str:
-    """The event type a change to `listing` publishes: published on creation, else its status."""
-    if created or listing.status == "published":
-        return "boucle.listing.published" if created else "boucle.listing.updated"
+def apply_action(listing: Listing, action: str, now: datetime) -> Listing:
+    """The listing after `action`, or TransitionError when its status does not allow it."""
+    allowed_from, target = TRANSITIONS[action]
+    if listing.status not in allowed_from:
+        raise TransitionError(f"cannot {action} a listing that is {listing.status}")
+    return listing.changed(now=now, status=target)
+
+
+def event_type_for(listing: Listing, first_publication: bool) -> str | None:
+    """The event a change publishes (None for drafts, which nobody else sees)."""
+    if listing.status == "draft":
+        return None
+    if listing.status == "published":
+        return "boucle.listing.published" if first_publication else "boucle.listing.updated"
     return f"boucle.listing.{listing.status}"

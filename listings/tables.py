@@ -1,10 +1,23 @@
-"""The listings service's own tables: listings and the transactional outbox."""
+"""The listings service's own tables: organisations, members, tokens, listings, the outbox,
+and the read model of each listing's current matches."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Float, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
@@ -22,8 +35,50 @@ class Base(DeclarativeBase):
     )
 
 
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    place: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(String(10), default="member")
+
+
+class ApiTokenRow(Base):
+    """An API token, stored as its SHA-256 digest only."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 class ListingRow(Base):
     __tablename__ = "listings"
+    __table_args__ = (Index("ix_listings_search", "status", "kind", "category"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -33,12 +88,37 @@ class ListingRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(100), index=True)
     quantity: Mapped[float] = mapped_column(Float)
+    min_quantity: Mapped[float | None] = mapped_column(Float, nullable=True)
     unit: Mapped[str] = mapped_column(String(10))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     radius_km: Mapped[float] = mapped_column(Float)
+    available_from: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    available_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    use_by: Mapped[date | None] = mapped_column(Date, nullable=True)
+    recurrence: Mapped[str] = mapped_column(String(10), default="one-off")
+    price_mode: Mapped[str] = mapped_column(String(12), default="free")
+    price_amount: Mapped[float | None] = mapped_column(Float, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ListingMatchRow(Base):
+    """Read model: one listing's side of a current match, kept from the matches topic."""
+
+    __tablename__ = "listing_matches"
+
+    listing_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    match_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    counterpart_id: Mapped[str] = mapped_column(String(36))
+    counterpart_title: Mapped[str] = mapped_column(String(200))
+    counterpart_organisation_id: Mapped[str] = mapped_column(String(36))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))  # active | retracted
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -1,33 +1,56 @@
-"""Composition root of the outbox relay process: listings database -> Kafka."""
+"""Composition root of the listings relay process: outbox -> Kafka, and the expiry sweep.
+
+Expiry lives here rather than in the web process: exactly one process of the service
+applies it, on a timer, and its events leave through the same outbox.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from listings.outbox import OutboxRelay
+from listings.service import ListingService
+from services.listings_db import listings_database
 from services.process import run_until_signalled
-from shared.db import make_engine, make_session_factory, migrate
 from shared.health import serve_health_from_env
 from shared.kafka import KafkaPublisher
 from shared.logs import configure_logging
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+EXPIRY_INTERVAL_S = 60.0
+
+
+def _expire_periodically(service: ListingService, stop: threading.Event) -> None:
+    while not stop.wait(EXPIRY_INTERVAL_S):
+        try:
+            expired = service.expire_due()
+            if expired:
+                log.info("expired %d listings", expired)
+        except Exception:
+            log.exception("expiry sweep failed; trying again at the next tick")
 
 
 def main() -> None:
-    """Relay outbox rows until SIGTERM or Ctrl-C."""
+    """Relay outbox rows and expire listings until SIGTERM or Ctrl-C."""
     configure_logging("listings-relay")
     settings = Settings.from_env()
-    url = settings.listings_database_url
-    migrate(url, "listings:migrations", "alembic_version_listings")
+    _, sessions = listings_database(settings)
     publisher = KafkaPublisher(
         settings.kafka_bootstrap_servers, "listings-relay", settings.kafka_request_timeout_ms
     )
-    relay = OutboxRelay(make_session_factory(make_engine(url)), publisher)
+    relay = OutboxRelay(sessions, publisher)
+    listings = ListingService(sessions, settings.topics.listings)
     server = serve_health_from_env("listings-relay", 8005, {"outbox": relay.pending})
+
+    def work(stop: threading.Event) -> None:
+        sweeper = threading.Thread(target=_expire_periodically, args=(listings, stop), daemon=True)
+        sweeper.start()
+        relay.run(stop, settings.outbox_poll_interval_s)
+
     try:
-        run_until_signalled(lambda stop: relay.run(stop, settings.outbox_poll_interval_s))
+        run_until_signalled(work)
     finally:
         server.shutdown()
         publisher.close()

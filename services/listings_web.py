@@ -1,32 +1,60 @@
-"""Composition root of the listings web process: settings -> database -> service -> Flask app.
+"""Composition root of the listings web process: settings -> database -> use cases -> app.
 
 Served by gunicorn: `gunicorn 'services.listings_web:create_app()'`.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+import os
 
+from flask import Flask
+from geopy.geocoders.base import Geocoder
+
+from listings.accounts import AccountService
 from listings.app import create_app as build_app
+from listings.match_projection import MatchProjection
+from listings.search import ListingSearch
 from listings.service import ListingService
-from shared.db import database_check, make_engine, make_session_factory, migrate
+from services.listings_db import listings_database
+from shared.db import database_check
+from shared.geo.gazetteer import GazetteerGeocoder
 from shared.logs import configure_logging
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
+
+
+def make_geocoder() -> Geocoder:
+    """The offline gazetteer, or Nominatim when GEOCODER=nominatim (rate-limited, timed out)."""
+    if os.environ.get("GEOCODER", "gazetteer") != "nominatim":
+        return GazetteerGeocoder()
+    from geopy.geocoders import Nominatim
+
+    from listings.nominatim import RateLimitedNominatim
+
+    return RateLimitedNominatim(
+        Nominatim(
+            user_agent=os.environ.get("NOMINATIM_USER_AGENT", "boucle-exchange"),
+            domain=os.environ.get("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org"),
+            timeout=5,
+        )
+    )
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Wire the listings web app from the environment (or the given settings)."""
     configure_logging("listings-web")
     settings = settings or Settings.from_env()
-    url = settings.listings_database_url
-    migrate(url, "listings:migrations", "alembic_version_listings")
-    engine = make_engine(url)
-    service = ListingService(make_session_factory(engine), settings.topics.listings)
-
+    engine, sessions = listings_database(settings)
+    taxonomy = Taxonomy.load_default()
     return build_app(
-        service=service,
-        categories=Taxonomy.load_default(),
+        listings=ListingService(sessions, settings.topics.listings),
+        accounts=AccountService(sessions, settings.topics.organisations),
+        search=ListingSearch(sessions, taxonomy),
+        matches=MatchProjection(sessions),
+        taxonomy=taxonomy,
+        geocoder=make_geocoder(),
         health_checks={"database": database_check(engine)},
         secret_key=settings.secret_key,
+        secure_cookies=not settings.is_development,
+        rate_limits=os.environ.get("RATE_LIMITS", "on") != "off",
     )

@@ -39,6 +39,7 @@ HEALTH_BACKENDS = {
     "listings": "LISTINGS_URL",
     "notifications": "NOTIFICATIONS_URL",
     "listings-relay": "RELAY_HEALTH_URL",
+    "listings-matches": "LISTINGS_MATCHES_HEALTH_URL",
     "matcher": "MATCHER_HEALTH_URL",
     "notifier": "NOTIFIER_HEALTH_URL",
 }
@@ -49,6 +50,7 @@ DEFAULT_URLS = {
     "NOTIFIER_HEALTH_URL": "http://127.0.0.1:8004",
     "RELAY_HEALTH_URL": "http://127.0.0.1:8005",
     "MONITOR_URL": "http://127.0.0.1:8006",
+    "LISTINGS_MATCHES_HEALTH_URL": "http://127.0.0.1:8007",
 }
 
 

@@ -21,6 +21,18 @@ from shared.settings import DEFAULT_VAR_DIR, Settings
 log = logging.getLogger("boucle.run")
 
 
+def _load_demo_once(base_url: str) -> None:
+    """On the first run, fill the exchange with demo data (DEMO=0 skips it)."""
+    marker = DEFAULT_VAR_DIR / ".demo-loaded"
+    if os.environ.get("DEMO", "1") == "0" or marker.exists():
+        return
+    from services import demo
+
+    print("  First run: loading demo organisations and listings (DEMO=0 to skip) ...", flush=True)
+    if demo.main(["--url", base_url]) == 0:
+        marker.write_text(base_url)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start everything, print the base URL, and run until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -51,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
+        _load_demo_once(stack.base_url)
         while not stop.wait(0.5):
             if stack.dead():
                 log.error("a service exited: %s; stopping everything", stack.dead())

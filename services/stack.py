@@ -25,6 +25,8 @@ class Ports:
     matcher: int = 8003
     notifier: int = 8004
     relay: int = 8005
+    monitor: int = 8006
+    listings_matches: int = 8007
 
 
 def _gunicorn(app: str, port: int) -> list[str]:
@@ -56,6 +58,7 @@ def _commands(ports: Ports) -> dict[str, tuple[list[str], int | None]]:
             None,
         ),
         "listings-relay": ([*module, "services.listings_relay"], ports.relay),
+        "listings-matches": ([*module, "services.listings_matches"], ports.listings_matches),
         "matcher": ([*module, "services.matcher"], ports.matcher),
         "notifier": ([*module, "services.notifier"], ports.notifier),
         "router": (_gunicorn("services.router:create_app()", ports.public), None),
@@ -85,6 +88,8 @@ class ServiceStack:
             MATCHER_HEALTH_URL=f"http://127.0.0.1:{self.ports.matcher}",
             NOTIFIER_HEALTH_URL=f"http://127.0.0.1:{self.ports.notifier}",
             RELAY_HEALTH_URL=f"http://127.0.0.1:{self.ports.relay}",
+            LISTINGS_MATCHES_HEALTH_URL=f"http://127.0.0.1:{self.ports.listings_matches}",
+            MONITOR_URL=f"http://127.0.0.1:{self.ports.monitor}",
             PUBLIC_BASE_URL=self.base_url,
         )
         env.update(self.extra_env)

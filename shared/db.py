@@ -38,8 +38,12 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the URL's backend (SQLite for local runs, PostgreSQL otherwise)."""
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """An engine tuned for the URL's backend (SQLite for local runs, PostgreSQL otherwise).
+
+    On PostgreSQL, `schema` gives the service a schema of its own (created if missing and
+    first on the search path), so services sharing one database never share a table name.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -47,7 +51,28 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    if schema is not None:
+        _use_schema(engine, schema)
+    return engine
+
+
+def _use_schema(engine: Engine, schema: str) -> None:
+    if not schema.isidentifier():
+        raise ValueError(f"not a schema name: {schema!r}")
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+    def set_search_path(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'SET search_path TO "{schema}", public')
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+    event.listen(engine, "connect", set_search_path)
+    engine.dispose()  # connections opened before the listener lack the search path
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -78,9 +103,10 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def migrate(url: str, script_location: str, version_table: str) -> None:
+def migrate(url: str, script_location: str, version_table: str, schema: str | None = None) -> None:
     """Bring the database at `url` to the newest revision of one service's migrations."""
     config = Config()
+    config.attributes["schema"] = schema
     config.set_main_option("script_location", script_location)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["version_table"] = version_table

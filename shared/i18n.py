@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 from shared.auth import LANGUAGE
 
@@ -38,5 +38,5 @@ def init_i18n(app: Flask, translation_dirs: list[Path]) -> Babel:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in directories)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.before_request(_remember_language)
-    app.jinja_env.globals["supported_languages"] = SUPPORTED_LANGUAGES
+    app.jinja_env.globals.update(supported_languages=SUPPORTED_LANGUAGES, get_locale=get_locale)
     return Babel(app, locale_selector=select_language)

@@ -41,7 +41,9 @@ def run_migrations(target_metadata: MetaData) -> None:
     """Run the pending migrations of the service whose env.py calls this."""
     config = context.config
     version_table = config.attributes.get("version_table", "alembic_version")
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = make_engine(
+        config.get_main_option("sqlalchemy.url") or "", config.attributes.get("schema")
+    )
     is_sqlite = engine.dialect.name == "sqlite"
     lock = _sqlite_file_lock(engine.url.database if is_sqlite else None)
     with lock, engine.connect() as connection:

@@ -25,24 +25,25 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _BadRequestParser()
 
 
+def json_error(error: HTTPException) -> Any:
+    """An HTTP error as JSON `{code, status, message, errors?}`."""
+    body: dict[str, Any] = {"code": error.code, "status": error.name, "message": error.description}
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        # webargs puts field errors under their location ("json", "query"): keep the fields.
+        messages = data["messages"]
+        body["errors"] = messages.get("json", messages.get("query", messages))
+    response = jsonify(body)
+    response.status_code = error.code or 500
+    return response
+
+
 def register_json_errors(app: Flask) -> None:
     """Answer API errors as JSON `{code, status, message, errors?}`, never an HTML page."""
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
-        body: dict[str, Any] = {
-            "code": error.code,
-            "status": error.name,
-            "message": error.description,
-        }
-        data = getattr(error, "data", None) or {}
-        if "messages" in data:
-            # webargs puts field errors under their location ("json", "query"): keep the fields.
-            messages = data["messages"]
-            body["errors"] = messages.get("json", messages.get("query", messages))
-        response = jsonify(body)
-        response.status_code = error.code or 500
-        return response
+        return json_error(error)
 
 
 def register_health(app: Flask, checks: dict[str, Callable[[], object]]) -> None:

@@ -7,6 +7,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -24,11 +25,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def call(
+    method: str, url: str, body: dict[str, Any] | None = None, token: str | None = None
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.load(response)
@@ -38,7 +42,7 @@ def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceStack]:
-    ports = Ports(*(free_port() for _ in range(6)))
+    ports = Ports(*(free_port() for _ in fields(Ports)))
     running = ServiceStack(
         kafka_bootstrap,
         ports,
@@ -47,6 +51,8 @@ def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceSta
             "KAFKA_TOPIC_PREFIX": random_id("e2e") + ".",
             "MATCHER_GROUP_ID": random_id("matching"),
             "NOTIFIER_GROUP_ID": random_id("notifications"),
+            "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
+            "RATE_LIMITS": "off",
             "BOUCLE_ENV": "test",
         },
     )
@@ -69,16 +75,43 @@ def listing(kind: str, lat: float, lon: float, radius_km: float) -> dict[str, An
     }
 
 
+def register(base: str, place: str, country: str) -> str:
+    tag = random_id("org")
+    status, body = call(
+        "POST",
+        f"{base}/api/v1/organisations",
+        {
+            "name": f"Org {tag}",
+            "kind": "association",
+            "country": country,
+            "place": place,
+            "contact_email": f"{tag}@example.org",
+            "email": f"m-{tag}@example.org",
+            "password": "a long enough password",
+        },
+    )
+    assert status == 201, body
+    return str(body["api_token"])
+
+
 def test_an_offer_and_a_need_posted_over_http_alert_both_parties(stack: ServiceStack):
     base = stack.base_url
-    status, offer = call("POST", f"{base}/api/v1/listings", listing("offer", 49.1193, 6.1757, 0))
+    seller, buyer = register(base, "Metz", "FR"), register(base, "Luxembourg", "LU")
+    status, offer = call(
+        "POST", f"{base}/api/v1/listings", listing("offer", 49.1193, 6.1757, 0), seller
+    )
     assert status == 201
     # A need in Luxembourg City, 55 km from the offer in Metz, collecting up to 80 km away.
-    status, need = call("POST", f"{base}/api/v1/listings", listing("need", 49.6116, 6.1319, 80))
+    status, need = call(
+        "POST", f"{base}/api/v1/listings", listing("need", 49.6116, 6.1319, 80), buyer
+    )
     assert status == 201
+    tokens = {offer["id"]: seller, need["id"]: buyer}
 
     def alerts(listing_id: str) -> list[dict[str, Any]]:
-        status, body = call("GET", f"{base}/api/v1/alerts?listing_id={listing_id}")
+        status, body = call(
+            "GET", f"{base}/api/v1/alerts?listing_id={listing_id}", token=tokens[listing_id]
+        )
         assert status == 200
         return list(body)
 
@@ -90,6 +123,18 @@ def test_an_offer_and_a_need_posted_over_http_alert_both_parties(stack: ServiceS
     assert seller_alert["counterpart_listing_id"] == need["id"]
     assert buyer_alert["match_id"] == seller_alert["match_id"]
     assert 50 < buyer_alert["distance_km"] < 60
+
+    def matches(listing_id: str, token: str) -> list[dict[str, Any]]:
+        status, body = call("GET", f"{base}/api/v1/listings/{listing_id}/matches", token=token)
+        assert status == 200, body
+        return list(body)
+
+    [need_match] = wait_for(lambda: matches(need["id"], buyer), timeout=30, what="the read model")
+    assert need_match["counterpart_id"] == offer["id"]
+    assert need_match["match_id"] == buyer_alert["match_id"]
+    assert need_match["reasons"]["distance_km"] == buyer_alert["distance_km"]
+    status, _ = call("GET", f"{base}/api/v1/listings/{need['id']}/matches", token=seller)
+    assert status == 404, "another organisation does not see a listing's matches"
 
 
 def test_the_base_url_reports_every_service_healthy(stack: ServiceStack):

@@ -10,9 +10,11 @@ import pytest
 from listings.outbox import OutboxRelay
 from listings.service import ListingService
 from services.devtools.kafka import LocalKafka
-from shared.db import make_engine, make_session_factory, migrate
+from services.listings_db import listings_database
+from shared.auth import Principal
 from shared.events import decode_event
 from shared.kafka import KafkaPublisher, ensure_topics
+from shared.settings import Settings
 from tests.conftest import IN_CI, random_id
 from tests.integration.kafka_helpers import read_topic, wait_for
 
@@ -52,14 +54,14 @@ def test_events_written_while_the_broker_is_down_are_published_in_order_once_it_
 ):
     topic = random_id("listings")
     ensure_topics(own_broker.bootstrap_servers, {topic: {"cleanup.policy": "compact"}})
-    migrate(postgres_url, "listings:migrations", "alembic_version_listings")
-    sessions = make_session_factory(make_engine(postgres_url))
+    _, sessions = listings_database(Settings.from_env({"DATABASE_URL": postgres_url}))
     service = ListingService(sessions, topic)
     publisher = KafkaPublisher(own_broker.bootstrap_servers, "relay-test", timeout_ms=3000)
     relay = OutboxRelay(sessions, publisher, send_timeout_s=5)
 
     own_broker.stop()
-    created = [service.create(offer(f"Pallets lot {n}")) for n in range(3)]
+    poster = Principal(organisation_id="org-1", user_id="member-1")
+    created = [service.create(offer(f"Pallets lot {n}"), poster) for n in range(3)]
     with pytest.raises(Exception):  # noqa: B017 - any failure to reach the broker will do
         relay.relay_once()
     assert relay.pending() == 3, "the events wait in the outbox while Kafka is down"

@@ -1,0 +1,215 @@
+"""Wire schemas of the listings REST API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from shared.event_schemas import (
+    LANGUAGES,
+    LISTING_KINDS,
+    ORGANISATION_KINDS,
+    PRICE_MODES,
+    RECURRENCES,
+    UNITS,
+)
+
+COUNTRIES = ("LU", "FR", "DE", "BE")
+ACTIONS = ("publish", "reserve", "release", "close", "withdraw")
+
+
+class LocationIn(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+
+
+class PriceIn(Schema):
+    mode = fields.String(required=True, validate=validate.OneOf(PRICE_MODES))
+    amount = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+    @validates_schema
+    def _amount_for_unit_price(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("mode") == "per_unit" and data.get("amount") is None:
+            raise ValidationError("a price per unit needs an amount", "amount")
+
+
+class ListingIn(Schema):
+    """An offer or a need. Give either `location` (lat/lon) or `place` (a place name)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(LISTING_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    quantity = fields.Float(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e9)
+    )
+    min_quantity = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    location = fields.Nested(LocationIn, load_default=None)
+    place = fields.String(load_default=None, validate=validate.Length(min=2, max=200))
+    radius_km = fields.Float(required=True, validate=validate.Range(min=0, max=500))
+    available_from = fields.AwareDateTime(load_default=None, allow_none=True)
+    available_until = fields.AwareDateTime(load_default=None, allow_none=True)
+    use_by = fields.Date(load_default=None, allow_none=True)
+    recurrence = fields.String(load_default="one-off", validate=validate.OneOf(RECURRENCES))
+    price = fields.Nested(PriceIn, load_default=None, allow_none=True)
+    draft = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
+        taxonomy = current_app.extensions["boucle.taxonomy"]
+        errors: dict[str, list[str]] = {}
+        if "category" in data and data["category"] not in taxonomy:
+            errors["category"] = ["unknown category; see GET /api/v1/categories"]
+        if not partial and data.get("location") is None and not data.get("place"):
+            errors["location"] = ["give a location (lat, lon) or a place name"]
+        start, end = data.get("available_from"), data.get("available_until")
+        if start and end and end <= start:
+            errors["available_until"] = ["must be after available_from"]
+        minimum, quantity = data.get("min_quantity"), data.get("quantity")
+        if minimum is not None and data.get("kind") == "offer":
+            errors["min_quantity"] = ["only a need has a minimum quantity"]
+        elif minimum is not None and quantity is not None and minimum > quantity:
+            errors["min_quantity"] = ["cannot exceed the quantity"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ListingPatchIn(ListingIn):
+    """The fields to change (use with partial=True); the kind of a listing cannot change."""
+
+
+class LocationOut(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    place = fields.String()
+    country = fields.String(allow_none=True)
+
+
+class ListingOut(Schema):
+    id = fields.String()
+    organisation_id = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    title = fields.String()
+    description = fields.String()
+    category = fields.String()
+    quantity = fields.Float()
+    min_quantity = fields.Float(allow_none=True)
+    unit = fields.String()
+    location = fields.Function(
+        lambda listing: {
+            "lat": listing.lat,
+            "lon": listing.lon,
+            "place": listing.place,
+            "country": listing.country,
+        }
+    )
+    radius_km = fields.Float()
+    available_from = fields.AwareDateTime(allow_none=True)
+    available_until = fields.AwareDateTime(allow_none=True)
+    use_by = fields.Date(allow_none=True)
+    expires_at = fields.Function(lambda listing: _iso(listing.expires_at()))
+    recurrence = fields.String()
+    price = fields.Function(lambda item: {"mode": item.price_mode, "amount": item.price_amount})
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class ActionIn(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+
+
+class SearchArgs(Schema):
+    kind = fields.String(validate=validate.OneOf(LISTING_KINDS))
+    category = fields.String()
+    near = fields.String(metadata={"description": "lat,lon"})
+    place = fields.String()
+    radius_km = fields.Float(load_default=50, validate=validate.Range(min=0, max=500))
+    q = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _known_category_and_point(self, data: dict[str, Any], **_: Any) -> None:
+        if "category" in data and data["category"] not in current_app.extensions["boucle.taxonomy"]:
+            raise ValidationError("unknown category; see GET /api/v1/categories", "category")
+        if "near" in data:
+            try:
+                lat, lon = (float(part) for part in data["near"].split(","))
+            except ValueError as exc:
+                raise ValidationError("expected lat,lon e.g. 49.61,6.13", "near") from exc
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValidationError("latitude or longitude out of range", "near")
+
+
+class SearchHitOut(Schema):
+    listing = fields.Nested(ListingOut)
+    distance_km = fields.Float(allow_none=True)
+
+
+class SearchPageOut(Schema):
+    hits = fields.List(fields.Nested(SearchHitOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class MatchOut(Schema):
+    match_id = fields.String()
+    counterpart_id = fields.String()
+    counterpart_title = fields.String()
+    counterpart_organisation_id = fields.String()
+    score = fields.Float()
+    reasons = fields.Dict()
+
+
+class RegistrationIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    country = fields.String(required=True, validate=validate.OneOf(COUNTRIES))
+    place = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    contact_email = fields.Email(required=True)
+    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+    email = fields.Email(required=True, metadata={"description": "the first member's login"})
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=200)
+    )
+    member_name = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class OrganisationOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    country = fields.String()
+    place = fields.String()
+    contact_email = fields.String()
+    language = fields.String()
+
+
+class RegistrationOut(Schema):
+    organisation = fields.Nested(OrganisationOut)
+    member_id = fields.String()
+    api_token = fields.String(metadata={"description": "shown once; store it now"})
+
+
+class TokenIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TokenOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    created_at = fields.AwareDateTime()
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    token = fields.String(metadata={"description": "only when just created"})

@@ -1,0 +1,149 @@
+"""Web forms of the listings pages (Flask-WTF: CSRF on every form, errors per field)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from shared.event_schemas import ORGANISATION_KINDS, UNITS
+
+UNIT_LABELS = {
+    "kg": _l("kg"),
+    "t": _l("tonnes"),
+    "m3": _l("m³"),
+    "l": _l("litres"),
+    "pieces": _l("pieces"),
+    "pallets": _l("pallets"),
+}
+KIND_LABELS = {
+    "business": _l("Business"),
+    "association": _l("Association"),
+    "farm": _l("Farm"),
+    "public_body": _l("Public body"),
+    "other": _l("Other"),
+}
+COUNTRY_LABELS = {
+    "LU": _l("Luxembourg"),
+    "FR": _l("France (Lorraine)"),
+    "DE": _l("Germany (Saarland, Rhineland-Palatinate)"),
+    "BE": _l("Belgium (Wallonia)"),
+}
+LANGUAGE_LABELS = {"fr": "Français", "de": "Deutsch", "en": "English"}
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(2, 200)])
+    kind = SelectField(
+        _l("Kind of organisation"), choices=[(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS]
+    )
+    country = SelectField(_l("Country"), choices=list(COUNTRY_LABELS.items()))
+    place = StringField(_l("Town or postcode"), validators=[DataRequired(), Length(2, 200)])
+    contact_email = EmailField(
+        _l("Contact e-mail for alerts"), validators=[DataRequired(), Email()]
+    )
+    language = SelectField(_l("Preferred language"), choices=list(LANGUAGE_LABELS.items()))
+    member_name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("Your login e-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(
+        _l("Password (at least 10 characters)"), validators=[DataRequired(), Length(10, 200)]
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class ListingForm(FlaskForm):
+    kind = RadioField(
+        _l("I want to"),
+        choices=[("offer", _l("offer something")), ("need", _l("find something"))],
+        validators=[DataRequired()],
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(3, 200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+    quantity = DecimalField(
+        _l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=0.001)]
+    )
+    unit = SelectField(_l("Unit"), choices=[(u, UNIT_LABELS[u]) for u in UNITS])
+    min_quantity = DecimalField(
+        _l("Smallest quantity worth it (needs only)"),
+        places=None,
+        validators=[Optional(), NumberRange(min=0.001)],
+    )
+    place = StringField(_l("Where (town or postcode)"), validators=[DataRequired(), Length(2, 200)])
+    radius_km = DecimalField(
+        _l("How far you will collect or deliver (km)"),
+        places=None,
+        default=25,
+        validators=[InputRequired(message=_l("Enter a distance, 0 if none")), NumberRange(0, 500)],
+    )
+    available_until = DateField(_l("Available until"), validators=[Optional()])
+    use_by = DateField(_l("Use-by date (produce)"), validators=[Optional()])
+    recurrence = SelectField(
+        _l("Recurrence"),
+        choices=[("one-off", _l("One-off")), ("weekly", _l("Weekly")), ("monthly", _l("Monthly"))],
+    )
+    price_mode = SelectField(
+        _l("Price"),
+        choices=[
+            ("free", _l("Free")),
+            ("per_unit", _l("Price per unit")),
+            ("negotiable", _l("Negotiable")),
+        ],
+    )
+    price_amount = DecimalField(
+        _l("Price per unit (EUR)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    draft = BooleanField(_l("Save as a draft (not published yet)"))
+
+    def validate_min_quantity(self, field: DecimalField) -> None:
+        if field.data is None:
+            return
+        if self.kind.data == "offer":
+            raise ValidationError(_l("Only a need has a smallest quantity."))
+        if self.quantity.data is not None and field.data > self.quantity.data:
+            raise ValidationError(_l("Cannot be more than the quantity."))
+
+    def validate_price_amount(self, field: DecimalField) -> None:
+        if self.price_mode.data == "per_unit" and field.data is None:
+            raise ValidationError(_l("Enter the price per unit."))
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    place = StringField(_l("Near (town or postcode)"), validators=[Optional(), Length(2, 200)])
+    kind = SelectField(
+        _l("Show"),
+        choices=[("", _l("Offers and needs")), ("offer", _l("Offers")), ("need", _l("Needs"))],
+        validators=[Optional()],
+    )
+    category = SelectField(_l("Category"), validators=[Optional()])
+    radius_km = SelectField(
+        _l("Within"),
+        choices=[("10", "10 km"), ("25", "25 km"), ("50", "50 km"), ("100", "100 km")],
+        default="50",
+    )

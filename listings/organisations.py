@@ -1,0 +1,73 @@
+"""Organisations and their members as plain data, and the event that tells other services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+SOURCE = "/boucle/listings/organisations"
+ADMIN_ORGANISATION_NAME = "Boucle administrators"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person who logs in for an organisation."""
+
+    email: str
+    organisation_id: str
+    password_hash: str
+    name: str = ""
+    language: str = "en"
+    role: str = "member"
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A business, association, farm or public body of the exchange."""
+
+    name: str
+    kind: str
+    country: str
+    place: str
+    contact_email: str
+    language: str
+    lat: float | None = None
+    lon: float | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    version: int = 1
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def organisation_event_data(
+    organisation: Organisation, members: list[Member], token_digests: list[str]
+) -> dict[str, Any]:
+    """What the organisations topic carries: the full current state, live token digests."""
+    location = None
+    if organisation.lat is not None and organisation.lon is not None:
+        location = {"lat": organisation.lat, "lon": organisation.lon, "place": organisation.place}
+    return {
+        "id": organisation.id,
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "country": organisation.country,
+        "place": organisation.place,
+        "location": location,
+        "contact_email": organisation.contact_email,
+        "language": organisation.language,
+        "members": [
+            {
+                "id": member.id,
+                "email": member.email,
+                "name": member.name,
+                "language": member.language,
+                "role": member.role,
+            }
+            for member in members
+        ],
+        "api_token_hashes": sorted(token_digests),
+        "version": organisation.version,
+        "updated_at": organisation.updated_at,
+    }

@@ -1,0 +1,284 @@
+"""Server-rendered pages of the listings service: register, log in, post and manage listings,
+browse near a place. Views stay thin: validate the form, call a use case, redirect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from listings.accounts import AccountService
+from listings.auth import current_principal
+from listings.errors import Conflict
+from listings.forms import ListingForm, LoginForm, RegisterForm, SearchForm
+from listings.limits import limiter
+from listings.match_projection import MatchProjection
+from listings.places import PlaceError, locate, resolve
+from listings.search import SearchQuery
+from listings.service import ListingService
+from shared.auth import Principal, session_login
+from shared.taxonomy import Taxonomy
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+def _ext(name: str) -> Any:
+    return current_app.extensions[f"boucle.{name}"]
+
+
+def category_choices(with_blank: str | None = None) -> list[tuple[str, str]]:
+    """Every category as a choice labelled with its path ("Produce > Fruit > Apples")."""
+    taxonomy: Taxonomy = _ext("taxonomy")
+    lang = str(get_locale())
+    options = []
+    for root in taxonomy.roots:
+        for category_id in [root, *taxonomy.descendants(root)]:
+            category = taxonomy.get(category_id)
+            code = f" ({category.ewc})" if category.ewc else ""
+            label = taxonomy.path_labels(category_id, lang, include_root=True) + code
+            options.append((category_id, label))
+    options.sort(key=lambda option: option[1])
+    return ([("", with_blank)] if with_blank else []) + options
+
+
+def _login_required() -> Principal | Response:
+    principal = current_principal()
+    if principal is None:
+        return redirect(url_for("pages.login", next=request.full_path))
+    return principal
+
+
+@bp.get("/")
+def home() -> str:
+    form = SearchForm(request.args)
+    form.category.choices = category_choices(with_blank=_("All categories"))
+    recent = _ext("listing_search").search(SearchQuery(page_size=8))
+    return render_template("home.html", form=form, recent=recent)
+
+
+@bp.get("/listings")
+def browse() -> str:
+    form = SearchForm(request.args)
+    form.category.choices = category_choices(with_blank=_("All categories"))
+    page = max(1, request.args.get("page", 1, type=int))
+    near = None
+    if form.validate() and form.place.data:
+        try:
+            found = resolve(_ext("geocoder"), form.place.data)
+            near = (found["lat"], found["lon"])
+        except PlaceError as exc:
+            form.place.errors = [str(exc)]
+    query = SearchQuery(
+        kind=form.kind.data or None,
+        category=form.category.data or None,
+        near=near,
+        radius_km=float(form.radius_km.data or 50),
+        page=page,
+    )
+    results = _ext("listing_search").search(query) if not form.errors else None
+    return render_template("browse.html", form=form, results=results)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])
+def register() -> str | Response:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        data = dict(form.data)
+        try:
+            data["location"] = resolve(_ext("geocoder"), f"{form.place.data}, {form.country.data}")
+            registration = _ext("accounts").register(data)
+        except PlaceError as exc:
+            form.place.errors = [str(exc)]
+        except Conflict:
+            form.email.errors = [_("An account with this e-mail already exists. Log in instead.")]
+        else:
+            member = registration.member
+            principal = Principal(registration.organisation.id, member.id, member.role)
+            session_login(session, principal, member.language, datetime.now(UTC))
+            flash(
+                _(
+                    "Welcome! Your organisation is registered. Keep this API token, "
+                    "it is shown once: %(token)s",
+                    token=registration.api_token,
+                )
+            )
+            return redirect(url_for("pages.new_listing"))
+    return render_template("register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        accounts: AccountService = _ext("accounts")
+        found = accounts.authenticate(form.email.data or "", form.password.data or "")
+        if found is None:
+            form.password.errors = [_("Wrong e-mail or password.")]
+        else:
+            principal, language = found
+            session_login(session, principal, language, datetime.now(UTC))
+            target = request.args.get("next", "")
+            # Only local paths: never bounce a member to another site after login.
+            return redirect(
+                target
+                if target.startswith("/") and not target.startswith("//")
+                else url_for("pages.my_listings")
+            )
+    return render_template("login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    flash(_("You are logged out."))
+    return redirect(url_for("pages.home"))
+
+
+@bp.get("/my/listings")
+def my_listings() -> str | Response:
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    listings = _ext("listing_service").of_organisation(principal)
+    projection: MatchProjection = _ext("match_projection")
+    matches = {listing.id: projection.current(listing.id) for listing in listings}
+    return render_template("my_listings.html", listings=listings, matches=matches)
+
+
+@bp.get("/listings/<listing_id>")
+def listing_page(listing_id: str) -> str:
+    principal = current_principal()
+    listing = _ext("listing_service").get(listing_id, principal)
+    owner = principal is not None and (
+        principal.is_admin or principal.organisation_id == listing.organisation_id
+    )
+    matches = _ext("match_projection").current(listing.id) if owner else []
+    taxonomy: Taxonomy = _ext("taxonomy")
+    category = taxonomy.path_labels(listing.category, str(get_locale()))
+    return render_template(
+        "listing.html", listing=listing, owner=owner, matches=matches, category=category
+    )
+
+
+@bp.route("/listings/new", methods=["GET", "POST"])
+def new_listing() -> str | Response:
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    form = ListingForm()
+    form.category.choices = category_choices()
+    if form.validate_on_submit() and (fields := _listing_fields(form)) is not None:
+        listing = _ext("listing_service").create(fields, principal)
+        flash(
+            _("Your listing is saved.")
+            if listing.status == "draft"
+            else _("Your listing is published; matches will appear below.")
+        )
+        return redirect(url_for("pages.listing_page", listing_id=listing.id))
+    return render_template("listing_form.html", form=form, listing=None)
+
+
+@bp.route("/listings/<listing_id>/edit", methods=["GET", "POST"])
+def edit_listing(listing_id: str) -> str | Response:
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    service: ListingService = _ext("listing_service")
+    listing = service.get(listing_id, principal)
+    form = ListingForm(obj=_form_values(listing))
+    form.kind.data = listing.kind  # an offer stays an offer; the field is not on the page
+    form.category.choices = category_choices()
+    if form.validate_on_submit() and (fields := _listing_fields(form)) is not None:
+        service.update(listing_id, fields, principal)
+        flash(_("Your changes are saved."))
+        return redirect(url_for("pages.listing_page", listing_id=listing_id))
+    return render_template("listing_form.html", form=form, listing=listing)
+
+
+@bp.post("/listings/<listing_id>/action")
+def listing_action(listing_id: str) -> Response:
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    action = request.form.get("action", "")
+    if action not in {"publish", "reserve", "release", "close", "withdraw"}:
+        flash(_("Unknown action."), "error")
+    else:
+        try:
+            _ext("listing_service").act(listing_id, action, principal)
+            flash(_("Done."))
+        except Conflict as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("pages.listing_page", listing_id=listing_id))
+
+
+def _listing_fields(form: ListingForm) -> dict[str, Any] | None:
+    """Use-case input from a valid form, or None after putting a place error on the form."""
+    end = form.available_until.data
+    fields: dict[str, Any] = {
+        "kind": form.kind.data,
+        "title": form.title.data,
+        "description": form.description.data or "",
+        "category": form.category.data,
+        "quantity": float(form.quantity.data or 0),
+        "unit": form.unit.data,
+        "min_quantity": float(form.min_quantity.data)
+        if form.min_quantity.data is not None
+        else None,
+        "radius_km": float(form.radius_km.data or 0),
+        "available_until": datetime.combine(end, time.max, tzinfo=UTC) if end else None,
+        "use_by": form.use_by.data,
+        "recurrence": form.recurrence.data,
+        "price": {
+            "mode": form.price_mode.data,
+            "amount": float(form.price_amount.data) if form.price_amount.data is not None else None,
+        },
+        "place": form.place.data,
+        "location": None,
+        "draft": form.draft.data,
+    }
+    try:
+        return locate(fields, _ext("geocoder"))
+    except PlaceError as exc:
+        form.place.errors = [str(exc)]
+        return None
+
+
+def _form_values(listing: Any) -> Any:
+    class Values:
+        pass
+
+    values = Values()
+    for name in (
+        "kind",
+        "title",
+        "description",
+        "category",
+        "quantity",
+        "unit",
+        "min_quantity",
+        "radius_km",
+        "use_by",
+        "recurrence",
+        "price_mode",
+        "price_amount",
+    ):
+        setattr(values, name, getattr(listing, name))
+    values.place = listing.place  # type: ignore[attr-defined]
+    values.available_until = listing.available_until.date() if listing.available_until else None  # type: ignore[attr-defined]
+    return values

@@ -1,0 +1,47 @@
+"""Composition root of the listings service's match reader: `matches` topic -> read model.
+
+It keeps each listing's current matches (found, minus retracted) in the listings database,
+so owners see them on their listing page and at GET /api/v1/listings/{id}/matches.
+"""
+
+from __future__ import annotations
+
+import os
+
+from listings.match_projection import MatchProjection
+from services.listings_db import listings_database
+from services.process import run_until_signalled
+from shared.db import database_check
+from shared.health import serve_health_from_env
+from shared.kafka import EventConsumer, KafkaPublisher, ensure_topics, standard_topics
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+GROUP_ID = "listings-matches"
+
+
+def main() -> None:
+    """Project matches into the listings database until SIGTERM or Ctrl-C."""
+    configure_logging("listings-matches")
+    settings = Settings.from_env()
+    engine, sessions = listings_database(settings)
+    bootstrap = settings.kafka_bootstrap_servers
+    ensure_topics(bootstrap, standard_topics(settings.topics))
+    publisher = KafkaPublisher(bootstrap, "listings-matches", settings.kafka_request_timeout_ms)
+    consumer = EventConsumer(
+        bootstrap,
+        os.environ.get("LISTINGS_MATCHES_GROUP_ID", GROUP_ID),
+        [settings.topics.matches],
+        MatchProjection(sessions),
+        publisher,
+    )
+    server = serve_health_from_env("listings-matches", 8007, {"database": database_check(engine)})
+    try:
+        run_until_signalled(consumer.run)
+    finally:
+        server.shutdown()
+        publisher.close()
+
+
+if __name__ == "__main__":
+    main()

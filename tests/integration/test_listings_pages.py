@@ -1,0 +1,162 @@
+"""The listings web pages, as a member uses them: forms with CSRF, errors beside the field,
+three languages, and nobody changing another organisation's listing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import random_id
+from tests.integration.listings_client import listing_body, listings_app, register
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def client(postgres_url: str) -> FlaskClient:
+    return listings_app(postgres_url).test_client()
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def field_errors(page: str, field_id: str) -> list[str]:
+    """Error messages shown right before the field with this id."""
+    pattern = rf'<p class="error" id="{field_id}-error">([^<]+)</p>'
+    return re.findall(pattern, page)
+
+
+def sign_up(client: FlaskClient, **overrides: str) -> str:
+    email = f"{random_id('m')}@example.org"
+    form = {
+        "csrf_token": csrf(client, "/register"),
+        "name": "Repair Café Esch",
+        "kind": "association",
+        "country": "LU",
+        "place": "Esch-sur-Alzette",
+        "contact_email": email,
+        "language": "fr",
+        "member_name": "Anne",
+        "email": email,
+        "password": "a long enough password",
+        **overrides,
+    }
+    response = client.post("/register", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return email
+
+
+def listing_form(client: FlaskClient, **overrides: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf(client, "/listings/new"),
+        "kind": "offer",
+        "title": "Chutes de bois",
+        "description": "",
+        "category": "ewc-170201",
+        "quantity": "3",
+        "unit": "m3",
+        "min_quantity": "",
+        "place": "Metz",
+        "radius_km": "0",
+        "available_until": "",
+        "use_by": "",
+        "recurrence": "one-off",
+        "price_mode": "free",
+        "price_amount": "",
+        **overrides,
+    }
+
+
+def test_an_organisation_registers_through_the_form_and_is_logged_in(client):
+    sign_up(client)
+    page = client.get("/my/listings").get_data(as_text=True)
+    assert "Chutes" not in page and client.get("/my/listings").status_code == 200
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(client):
+    response = client.post("/login", data={"email": "a@example.org", "password": "x" * 12})
+    assert response.status_code == 400
+
+
+def test_a_listing_form_with_mistakes_shows_each_error_beside_its_field_and_stores_nothing(client):
+    sign_up(client)
+    form = listing_form(client, title="", quantity="-2", place="Xyzzyville")
+    page = client.post("/listings/new", data=form).get_data(as_text=True)
+    assert field_errors(page, "title"), "the title error sits beside the title field"
+    assert field_errors(page, "quantity")
+    assert 'class="error-summary"' in page and 'href="#title"' in page
+    assert 'aria-invalid="true"' in page
+    assert client.get("/my/listings").get_data(as_text=True).count("<tr>") == 2  # head + empty row
+
+
+def test_an_unknown_place_is_explained_beside_the_place_field(client):
+    sign_up(client)
+    page = client.post("/listings/new", data=listing_form(client, place="Xyzzyville"))
+    [error] = field_errors(page.get_data(as_text=True), "place")
+    assert "Xyzzyville" in error
+
+
+def test_a_posted_listing_appears_on_its_page_and_in_my_listings(client):
+    sign_up(client)
+    response = client.post("/listings/new", data=listing_form(client))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Chutes de bois" in page and "Metz" in page
+    assert "Chutes de bois" in client.get("/my/listings").get_data(as_text=True)
+
+
+def test_another_organisation_cannot_edit_or_withdraw_a_listing(client, postgres_url):
+    owner = register(client)
+    listing = client.post(
+        "/api/v1/listings", json=listing_body(), headers=owner["headers"]
+    ).get_json()
+    sign_up(client)
+    edit = client.post(
+        f"/listings/{listing['id']}/edit", data=listing_form(client, title="Mine now")
+    )
+    assert edit.status_code == 403
+    token = csrf(client, f"/listings/{listing['id']}")
+    withdraw = client.post(
+        f"/listings/{listing['id']}/action", data={"csrf_token": token, "action": "withdraw"}
+    )
+    assert withdraw.status_code == 403
+    assert client.get(f"/api/v1/listings/{listing['id']}").get_json()["status"] == "published"
+
+
+def test_a_wrong_password_is_refused_beside_the_field(client):
+    email = sign_up(client)
+    client.post("/logout", data={"csrf_token": csrf(client, "/my/listings")})
+    form = {"csrf_token": csrf(client, "/login"), "email": email, "password": "not the password"}
+    page = client.post("/login", data=form).get_data(as_text=True)
+    assert field_errors(page, "password")
+    assert client.get("/my/listings").status_code == 302  # still logged out
+
+
+def test_logins_are_rate_limited(postgres_url):
+    client = listings_app(postgres_url).test_client()
+    form = {
+        "csrf_token": csrf(client, "/login"),
+        "email": "x@example.org",
+        "password": "wrong-password",
+    }
+    codes = [client.post("/login", data=form).status_code for _ in range(12)]
+    assert codes[:10] == [200] * 10
+    assert codes[-1] == 429
+
+
+def test_pages_follow_the_browser_language_and_the_switcher(client):
+    german = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="de">' in german
+    french = client.get("/?lang=fr").get_data(as_text=True)
+    assert '<html lang="fr">' in french
+    # The choice sticks for the next page, whatever the browser says.
+    later = client.get("/listings", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="fr">' in later
