@@ -17,6 +17,12 @@ venv: $(STAMP)
 translations: venv
 	$(BIN)/python -m services.devtools.i18n
 
+# After changing page texts: refresh every package's fr/de catalogue, then translate the new lines.
+i18n-update: venv
+	@for pkg in $$(ls -d */translations | cut -d/ -f1); do \
+	  $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/boucle-$$pkg.pot $$pkg && \
+	  $(BIN)/pybabel update -i /tmp/boucle-$$pkg.pot -d $$pkg/translations; done
+
 kafka-jars: venv
 	$(BIN)/python -m services.devtools.kafka fetch
 

@@ -153,10 +153,19 @@ def test_logins_are_rate_limited(postgres_url):
 
 
 def test_pages_follow_the_browser_language_and_the_switcher(client):
-    german = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="de">' in german
-    french = client.get("/?lang=fr").get_data(as_text=True)
-    assert '<html lang="fr">' in french
+    german = client.get("/listings", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    page = german.get_data(as_text=True)
+    assert '<html lang="de">' in page and "Anzeigen durchsuchen" in page and "Anmelden" in page
+    french = client.get("/login?lang=fr").get_data(as_text=True)
+    assert '<html lang="fr">' in french and "Se connecter" in french
     # The choice sticks for the next page, whatever the browser says.
     later = client.get("/listings", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<html lang="fr">' in later
+    assert '<html lang="fr">' in later and "Browse listings" not in later
+
+
+def test_form_errors_speak_the_page_language(client):
+    sign_up(client)
+    form = listing_form(client, title="")
+    page = client.post("/listings/new?lang=de", data=form).get_data(as_text=True)
+    [error] = field_errors(page, "title")
+    assert "required" not in error.lower()
