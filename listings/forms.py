@@ -147,3 +147,7 @@ class SearchForm(FlaskForm):
         choices=[("10", "10 km"), ("25", "25 km"), ("50", "50 km"), ("100", "100 km")],
         default="50",
     )
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(1, 100)])

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from listings.accounts import AccountService
 from listings.auth import current_principal
 from listings.errors import Conflict
-from listings.forms import ListingForm, LoginForm, RegisterForm, SearchForm
+from listings.forms import ListingForm, LoginForm, RegisterForm, SearchForm, TokenForm
 from listings.limits import limiter
 from listings.match_projection import MatchProjection
 from listings.places import PlaceError, locate, resolve
@@ -282,3 +282,27 @@ def _form_values(listing: Any) -> Any:
     values.place = listing.place  # type: ignore[attr-defined]
     values.available_until = listing.available_until.date() if listing.available_until else None  # type: ignore[attr-defined]
     return values
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+def tokens() -> str | Response:
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    accounts: AccountService = _ext("accounts")
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        _, new_token = accounts.create_token(principal.organisation_id, form.name.data or "")
+    listed = accounts.tokens(principal.organisation_id)
+    return render_template("tokens.html", form=form, tokens=listed, new_token=new_token)
+
+
+@bp.post("/account/tokens/<token_id>/revoke")
+def revoke_token(token_id: str) -> Response:
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    _ext("accounts").revoke_token(principal.organisation_id, token_id)
+    flash(_("The token is revoked; scripts using it are refused from now on."))
+    return redirect(url_for("pages.tokens"))

@@ -169,3 +169,20 @@ def test_form_errors_speak_the_page_language(client):
     page = client.post("/listings/new?lang=de", data=form).get_data(as_text=True)
     [error] = field_errors(page, "title")
     assert "required" not in error.lower()
+
+
+def test_a_member_creates_a_token_on_its_page_and_revokes_it(client):
+    sign_up(client)
+    form = {"csrf_token": csrf(client, "/account/tokens"), "name": "ERP export"}
+    page = client.post("/account/tokens", data=form).get_data(as_text=True)
+    token = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/organisations/me", headers=auth).status_code == 200
+    listed = client.get("/account/tokens").get_data(as_text=True)
+    row = re.search(r"ERP export</td>.*?/account/tokens/([^/]+)/revoke", listed, re.S)
+    token_id = row.group(1)  # type: ignore[union-attr]
+    assert token not in listed, "a token is shown once, never again"
+    client.post(
+        f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf(client, "/account/tokens")}
+    )
+    assert client.get("/api/v1/organisations/me", headers=auth).status_code == 401
