@@ -15,8 +15,9 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.middleware.http_proxy import ProxyMiddleware
 from werkzeug.wrappers import Request, Response
+
+from services.forwarding import forward
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -95,20 +96,10 @@ def _backend_for(path: str) -> str:
 
 
 def _proxy_app() -> Wsgi:
-    # Werkzeug's ProxyMiddleware does the forwarding (hop-by-hop headers, streaming bodies);
-    # its own prefix matching wants a trailing slash, so the choice of backend is ours.
-    forwarder = ProxyMiddleware(Response("not found", status=404), {}, timeout=30)
-
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "/")
-        options = {
-            "target": _backend_for(path),
-            "remove_prefix": False,
-            "host": None,  # keep the client's Host header: services build links from it
-            "headers": {},
-            "ssl_context": None,
-        }
-        return forwarder.proxy_to(options, path, "")(environ, start_response)
+        target = _backend_for(environ.get("PATH_INFO", "/"))
+        # Long enough for a live feed between two keep-alive comments.
+        return forward(environ, start_response, target, timeout=60)
 
     return app
 
