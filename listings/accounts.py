@@ -25,7 +25,7 @@ from listings.organisations import (
     Organisation,
     organisation_event_data,
 )
-from listings.repository import SqlAlchemyRepository
+from listings.repository import SqlAlchemyRepository, is_id
 from listings.tables import ApiTokenRow
 from shared.auth import Principal, new_api_token, token_digest
 from shared.db import unit_of_work
@@ -152,7 +152,7 @@ class AccountService:
         """Revoke one of the organisation's tokens (NotFound for another's)."""
         now = datetime.now(UTC)
         with unit_of_work(self._sessions) as session:
-            row = session.get(ApiTokenRow, token_id)
+            row = session.get(ApiTokenRow, token_id) if is_id(token_id) else None
             if row is None or row.organisation_id != organisation_id:
                 raise NotFound(token_id)
             if row.revoked_at is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,19 @@ from shared.event_schemas import (
 )
 
 COUNTRIES = ("LU", "FR", "DE", "BE")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """A string without control characters (tabs and line breaks allowed): what people type."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(text):
+            raise ValidationError("contains control characters")
+        return text
+
+
 ACTIONS = ("publish", "reserve", "release", "close", "withdraw")
 
 
@@ -26,7 +40,7 @@ class LocationIn(Schema):
 
 
 class PriceIn(Schema):
-    mode = fields.String(required=True, validate=validate.OneOf(PRICE_MODES))
+    mode = Text(required=True, validate=validate.OneOf(PRICE_MODES))
     amount = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
     @validates_schema
@@ -38,24 +52,24 @@ class PriceIn(Schema):
 class ListingIn(Schema):
     """An offer or a need. Give either `location` (lat/lon) or `place` (a place name)."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(LISTING_KINDS))
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = Text(required=True, validate=validate.OneOf(LISTING_KINDS))
+    title = Text(required=True, validate=validate.Length(min=3, max=200))
+    description = Text(load_default="", validate=validate.Length(max=5000))
+    category = Text(required=True, validate=validate.Length(min=1, max=100))
     quantity = fields.Float(
         required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e9)
     )
     min_quantity = fields.Float(
         load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False)
     )
-    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    unit = Text(required=True, validate=validate.OneOf(UNITS))
     location = fields.Nested(LocationIn, load_default=None)
-    place = fields.String(load_default=None, validate=validate.Length(min=2, max=200))
+    place = Text(load_default=None, validate=validate.Length(min=2, max=200))
     radius_km = fields.Float(required=True, validate=validate.Range(min=0, max=500))
     available_from = fields.AwareDateTime(load_default=None, allow_none=True)
     available_until = fields.AwareDateTime(load_default=None, allow_none=True)
     use_by = fields.Date(load_default=None, allow_none=True)
-    recurrence = fields.String(load_default="one-off", validate=validate.OneOf(RECURRENCES))
+    recurrence = Text(load_default="one-off", validate=validate.OneOf(RECURRENCES))
     price = fields.Nested(PriceIn, load_default=None, allow_none=True)
     draft = fields.Boolean(load_default=False)
 
@@ -126,16 +140,16 @@ def _iso(value: Any) -> str | None:
 
 
 class ActionIn(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    action = Text(required=True, validate=validate.OneOf(ACTIONS))
 
 
 class SearchArgs(Schema):
-    kind = fields.String(validate=validate.OneOf(LISTING_KINDS))
-    category = fields.String()
-    near = fields.String(metadata={"description": "lat,lon"})
-    place = fields.String()
+    kind = Text(validate=validate.OneOf(LISTING_KINDS))
+    category = Text()
+    near = Text(metadata={"description": "lat,lon"})
+    place = Text()
     radius_km = fields.Float(load_default=50, validate=validate.Range(min=0, max=500))
-    q = fields.String(validate=validate.Length(max=100))
+    q = Text(validate=validate.Length(max=100))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -174,17 +188,15 @@ class MatchOut(Schema):
 
 
 class RegistrationIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
-    country = fields.String(required=True, validate=validate.OneOf(COUNTRIES))
-    place = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    name = Text(required=True, validate=validate.Length(min=2, max=200))
+    kind = Text(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    country = Text(required=True, validate=validate.OneOf(COUNTRIES))
+    place = Text(required=True, validate=validate.Length(min=2, max=200))
     contact_email = fields.Email(required=True)
-    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+    language = Text(load_default="en", validate=validate.OneOf(LANGUAGES))
     email = fields.Email(required=True, metadata={"description": "the first member's login"})
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=10, max=200)
-    )
-    member_name = fields.String(load_default="", validate=validate.Length(max=200))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=10, max=200))
+    member_name = Text(load_default="", validate=validate.Length(max=200))
 
 
 class OrganisationOut(Schema):
@@ -204,7 +216,7 @@ class RegistrationOut(Schema):
 
 
 class TokenIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
 
 
 class TokenOut(Schema):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,6 +30,21 @@ from wtforms.validators import (
 
 from shared.event_schemas import ORGANISATION_KINDS, UNITS
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PlainTextForm(FlaskForm):
+    """A form whose text fields refuse control characters (nobody types them)."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        for field in self:
+            if isinstance(field.data, str) and _CONTROL.search(field.data):
+                field.errors = [*field.errors, _l("Contains characters that cannot be stored.")]
+                valid = False
+        return valid
+
+
 UNIT_LABELS = {
     "kg": _l("kg"),
     "t": _l("tonnes"),
@@ -51,7 +69,7 @@ COUNTRY_LABELS = {
 LANGUAGE_LABELS = {"fr": "Français", "de": "Deutsch", "en": "English"}
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PlainTextForm):
     name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(2, 200)])
     kind = SelectField(
         _l("Kind of organisation"), choices=[(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS]
@@ -69,12 +87,12 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PlainTextForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class ListingForm(FlaskForm):
+class ListingForm(PlainTextForm):
     kind = RadioField(
         _l("I want to"),
         choices=[("offer", _l("offer something")), ("need", _l("find something"))],
@@ -131,7 +149,7 @@ class ListingForm(FlaskForm):
             raise ValidationError(_l("Enter the price per unit."))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PlainTextForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -149,5 +167,5 @@ class SearchForm(FlaskForm):
     )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PlainTextForm):
     name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(1, 100)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 
@@ -38,7 +39,9 @@ class SqlAlchemyRepository:
             setattr(row, name, getattr(listing, name))
 
     def get_listing(self, listing_id: str, for_update: bool = False) -> Listing | None:
-        """The listing with this id, or None."""
+        """The listing with this id, or None (also for something that cannot be an id)."""
+        if not is_id(listing_id):
+            return None
         row = self.session.get(ListingRow, listing_id, with_for_update=for_update)
         return None if row is None else _listing(row)
 
@@ -117,6 +120,14 @@ class SqlAlchemyRepository:
                 created_at=datetime.now(UTC),
             )
         )
+
+
+def is_id(value: str) -> bool:
+    """True for the UUIDs we give out; anything else is looked up as nothing."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
 
 
 def _listing(row: ListingRow) -> Listing:

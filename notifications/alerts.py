@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+BUYER, SELLER = "buyer", "seller"
 
 
 @dataclass(frozen=True)
@@ -21,37 +24,38 @@ class Alert:
     unit: str
     distance_km: float
     score: float
+    own_title: str = ""
+    counterpart_organisation_id: str | None = None
+    counterpart_place: str | None = None
+    available_until: datetime | None = None
+    reasons: dict[str, Any] = field(default_factory=dict)
+
+
+def _alert(match: dict[str, Any], own: dict[str, Any], other: dict[str, Any], role: str) -> Alert:
+    reasons = dict(match.get("reasons") or {})
+    return Alert(
+        match_id=match["match_id"],
+        listing_id=own["listing_id"],
+        organisation_id=own["organisation_id"],
+        role=role,
+        counterpart_listing_id=other["listing_id"],
+        counterpart_title=other["title"],
+        category=other["category"],
+        quantity=other["quantity"],
+        unit=other["unit"],
+        distance_km=reasons["distance_km"],
+        score=match["score"],
+        own_title=own.get("title", ""),
+        counterpart_organisation_id=other.get("organisation_id"),
+        counterpart_place=(other.get("location") or {}).get("place"),
+        # The offer's end is what matters to both: the buyer must collect before it, the
+        # seller's surplus is on offer until then.
+        available_until=match["offer"].get("available_until"),
+        reasons=reasons,
+    )
 
 
 def alerts_for_match(match: dict[str, Any]) -> list[Alert]:
     """One alert per party: the buyer hears of the offer, the seller of the need."""
     offer, need = match["offer"], match["need"]
-    common = {
-        "match_id": match["match_id"],
-        "distance_km": match["reasons"]["distance_km"],
-        "score": match["score"],
-    }
-    return [
-        Alert(
-            listing_id=need["listing_id"],
-            organisation_id=need["organisation_id"],
-            role="buyer",
-            counterpart_listing_id=offer["listing_id"],
-            counterpart_title=offer["title"],
-            category=offer["category"],
-            quantity=offer["quantity"],
-            unit=offer["unit"],
-            **common,
-        ),
-        Alert(
-            listing_id=offer["listing_id"],
-            organisation_id=offer["organisation_id"],
-            role="seller",
-            counterpart_listing_id=need["listing_id"],
-            counterpart_title=need["title"],
-            category=need["category"],
-            quantity=need["quantity"],
-            unit=need["unit"],
-            **common,
-        ),
-    ]
+    return [_alert(match, need, offer, BUYER), _alert(match, offer, need, SELLER)]

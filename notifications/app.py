@@ -1,31 +1,56 @@
-"""The notifier's web application factory."""
+"""The notifications web application factory (the composition root lives in services/)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 from flask_smorest import Api
+from flask_wtf import CSRFProtect
 
-from notifications import api
-from notifications.store import AlertStore
-from shared.web import register_health, register_json_errors
+from notifications.web import api, api_settings, pages, settings_pages
+from notifications.web.context import WebServices
+from shared.auth import SESSION_COOKIE_NAME
+from shared.i18n import init_i18n
+from shared.web import register_health, register_json_errors, register_page_frame
+
+TRANSLATIONS = Path(__file__).with_name("translations")
 
 
 def create_app(
-    store: AlertStore, health_checks: dict[str, Callable[[], object]], secret_key: str
+    services: WebServices,
+    health_checks: dict[str, Callable[[], object]],
+    secret_key: str,
+    secure_cookies: bool = False,
 ) -> Flask:
-    """Build the Flask app around an already wired `AlertStore`."""
+    """Build the Flask app around already wired services."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key,
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies,
         API_TITLE="Boucle notifications",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
+        # Under a prefix the router already sends here (listings owns /api/v1/openapi.json).
+        OPENAPI_URL_PREFIX="/notifications",
+        OPENAPI_JSON_PATH="openapi.json",
     )
-    app.extensions["boucle.alert_store"] = store
+    app.extensions["boucle.notifications"] = services
+    csrf = CSRFProtect(app)
     rest = Api(app)
-    rest.register_blueprint(api.blp)
+    for blueprint in (api.blp, api_settings.blp):
+        rest.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site forgery to fear
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(settings_pages.bp)
+    # One-click unsubscribe (RFC 8058) comes from mail clients: the signed token is the proof.
+    csrf.exempt(settings_pages.unsubscribe)
+    register_page_frame(app)
+    init_i18n(app, [TRANSLATIONS])
     register_json_errors(app)
     register_health(app, health_checks)
     return app

@@ -1,47 +1,60 @@
-"""Alerts in the notifier's database; recording is idempotent per (match, listing)."""
+"""Alerts in the notifier's database: the inbox of each organisation, read and unread."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.alerts import Alert
 from notifications.tables import AlertRow
 from shared.db import unit_of_work
 
+ACTIVE, RETRACTED = "active", "retracted"
+
+
+#: Column widths: the match contract bounds no text, so a long one is cut, not refused.
+_WIDTHS = {"counterpart_title": 200, "own_title": 200, "counterpart_place": 200, "category": 100}
+
+
+def alert_row(alert: Alert, alert_id: str, now: datetime) -> AlertRow:
+    """A new inbox row for an alert."""
+    values = asdict(alert)
+    for name, width in _WIDTHS.items():
+        if isinstance(values[name], str):
+            values[name] = values[name][:width]
+    return AlertRow(id=alert_id, created_at=now, status=ACTIVE, **values)
+
+
+def alert_from_row(row: AlertRow) -> Alert:
+    """The plain alert a row holds."""
+    return Alert(
+        match_id=row.match_id,
+        listing_id=row.listing_id,
+        organisation_id=row.organisation_id,
+        role=row.role,
+        counterpart_listing_id=row.counterpart_listing_id,
+        counterpart_title=row.counterpart_title,
+        category=row.category,
+        quantity=row.quantity,
+        unit=row.unit,
+        distance_km=row.distance_km,
+        score=row.score,
+        own_title=row.own_title,
+        counterpart_organisation_id=row.counterpart_organisation_id,
+        counterpart_place=row.counterpart_place,
+        available_until=row.available_until,
+        reasons=dict(row.reasons or {}),
+    )
+
 
 class AlertStore:
-    """Records alerts and reads them back per listing."""
+    """Reads alerts per listing or per organisation, and keeps their read state."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-
-    def record(self, alerts: list[Alert]) -> int:
-        """Store the alerts not stored yet, in one transaction; returns how many were new."""
-        added = 0
-        with unit_of_work(self._sessions) as session:
-            for alert in alerts:
-                exists = session.scalar(
-                    select(AlertRow.id).where(
-                        AlertRow.match_id == alert.match_id,
-                        AlertRow.listing_id == alert.listing_id,
-                    )
-                )
-                if exists is None:
-                    session.add(
-                        AlertRow(
-                            id=str(uuid.uuid4()),
-                            created_at=datetime.now(UTC),
-                            status="active",
-                            **asdict(alert),
-                        )
-                    )
-                    added += 1
-        return added
 
     def for_listing(self, listing_id: str) -> list[AlertRow]:
         """Alerts about one listing, newest first."""
@@ -53,3 +66,63 @@ class AlertStore:
                     .order_by(AlertRow.created_at.desc(), AlertRow.id)
                 )
             )
+
+    def owner_of_listing(self, listing_id: str) -> str | None:
+        """The organisation an alert about this listing went to, if any."""
+        with unit_of_work(self._sessions) as session:
+            return session.scalar(
+                select(AlertRow.organisation_id).where(AlertRow.listing_id == listing_id).limit(1)
+            )
+
+    def inbox(
+        self, organisation_id: str, limit: int = 50, unread_only: bool = False
+    ) -> list[AlertRow]:
+        """An organisation's alerts, newest first."""
+        query = select(AlertRow).where(AlertRow.organisation_id == organisation_id)
+        if unread_only:
+            query = query.where(AlertRow.read_at.is_(None))
+        with unit_of_work(self._sessions) as session:
+            return list(
+                session.scalars(
+                    query.order_by(AlertRow.created_at.desc(), AlertRow.id.desc()).limit(limit)
+                )
+            )
+
+    def newer_than(self, organisation_id: str, seen: datetime) -> list[AlertRow]:
+        """Alerts created after `seen`, oldest first (for the live feed)."""
+        with unit_of_work(self._sessions) as session:
+            return list(
+                session.scalars(
+                    select(AlertRow)
+                    .where(AlertRow.organisation_id == organisation_id, AlertRow.created_at > seen)
+                    .order_by(AlertRow.created_at, AlertRow.id)
+                    .limit(100)
+                )
+            )
+
+    def unread_count(self, organisation_id: str) -> int:
+        """How many alerts of the organisation are still unread."""
+        with unit_of_work(self._sessions) as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(AlertRow)
+                .where(AlertRow.organisation_id == organisation_id, AlertRow.read_at.is_(None))
+            )
+            return int(count or 0)
+
+    def mark_read(self, organisation_id: str, alert_id: str | None = None) -> int:
+        """Mark one alert (or all) of the organisation read; returns how many changed."""
+        query = update(AlertRow).where(
+            AlertRow.organisation_id == organisation_id, AlertRow.read_at.is_(None)
+        )
+        if alert_id is not None:
+            query = query.where(AlertRow.id == alert_id)
+        with unit_of_work(self._sessions) as session:
+            result = session.execute(query.values(read_at=datetime.now(UTC)))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def get(self, organisation_id: str, alert_id: str) -> AlertRow | None:
+        """One of the organisation's alerts, or None (also for another organisation's)."""
+        with unit_of_work(self._sessions) as session:
+            row = session.get(AlertRow, alert_id)
+            return row if row is not None and row.organisation_id == organisation_id else None

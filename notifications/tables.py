@@ -1,13 +1,26 @@
-"""The notifier's own tables."""
+"""The notifier's own tables: alerts (the inbox), deliveries, preferences, endpoints, projection."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
+from shared.tracking import processed_events_table
 
 
 class Base(DeclarativeBase):
@@ -18,6 +31,9 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+processed_events = processed_events_table(Base.metadata)
 
 
 class AlertRow(Base):
@@ -40,3 +56,106 @@ class AlertRow(Base):
     score: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    own_title: Mapped[str] = mapped_column(String(200), default="")
+    counterpart_organisation_id: Mapped[str | None] = mapped_column(String(36))
+    counterpart_place: Mapped[str | None] = mapped_column(String(200))
+    available_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reasons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retraction_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class DeliveryRow(Base):
+    """One alert on one channel to one recipient; the unique key makes sending exactly once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("match_id", "recipient", "channel", name="uq_deliveries_once"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    match_id: Mapped[str] = mapped_column(String(36))
+    alert_id: Mapped[str] = mapped_column(String(36), index=True)
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subscriber: Mapped[str] = mapped_column(String(36), default="")
+    channel: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, dead_lettered, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxRow(Base):
+    """A delivery outcome event, written with the outcome and published afterwards in order."""
+
+    __tablename__ = "notification_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class PreferenceRow(Base):
+    """A recipient's choices; member_id "" holds the organisation's own (contact) choices."""
+
+    __tablename__ = "notification_preferences"
+
+    organisation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+    webhook: Mapped[bool] = mapped_column(Boolean)
+    inbox: Mapped[bool] = mapped_column(Boolean)
+    digest: Mapped[bool] = mapped_column(Boolean)
+    digest_hour: Mapped[int] = mapped_column(Integer)
+    muted_categories: Mapped[list[str]] = mapped_column(JSON)
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookEndpointRow(Base):
+    """An organisation's webhook receiver and the secret its deliveries are signed with."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OrganisationRow(Base):
+    """The notifier's projection of an organisation, from the `organisations` topic."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OrganisationTokenRow(Base):
+    """A live API token digest of an organisation, for bearer authentication."""
+
+    __tablename__ = "organisation_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)

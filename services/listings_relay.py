@@ -16,6 +16,7 @@ from services.process import run_until_signalled
 from shared.health import serve_health_from_env
 from shared.kafka import KafkaPublisher
 from shared.logs import configure_logging
+from shared.metrics import OUTBOX_BACKLOG, observe_gauge
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def main() -> None:
     )
     relay = OutboxRelay(sessions, publisher)
     listings = ListingService(sessions, settings.topics.listings)
+    observe_gauge(OUTBOX_BACKLOG, relay.pending)
     server = serve_health_from_env("listings-relay", 8005, {"outbox": relay.pending})
 
     def work(stop: threading.Event) -> None:

@@ -19,6 +19,7 @@ from services.listings_db import listings_database
 from shared.db import database_check
 from shared.geo.gazetteer import GazetteerGeocoder
 from shared.logs import configure_logging
+from shared.metrics import register_metrics
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
 
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     engine, sessions = listings_database(settings)
     taxonomy = Taxonomy.load_default()
-    return build_app(
+    app = build_app(
         listings=ListingService(sessions, settings.topics.listings),
         accounts=AccountService(sessions, settings.topics.organisations),
         search=ListingSearch(sessions, taxonomy),
@@ -58,3 +59,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         secure_cookies=not settings.is_development,
         rate_limits=os.environ.get("RATE_LIMITS", "on") != "off",
     )
+    register_metrics(app)
+    return app

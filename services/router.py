@@ -43,6 +43,7 @@ HEALTH_BACKENDS = {
     "listings-matches": "LISTINGS_MATCHES_HEALTH_URL",
     "matcher": "MATCHER_HEALTH_URL",
     "notifier": "NOTIFIER_HEALTH_URL",
+    "monitor": "MONITOR_URL",
 }
 DEFAULT_URLS = {
     "LISTINGS_URL": "http://127.0.0.1:8001",

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 
@@ -52,7 +53,20 @@ def main(argv: list[str] | None = None) -> int:
         broker = LocalKafka(port=args.kafka_port, data_dir=DEFAULT_VAR_DIR / "kafka")
         broker.start()
         bootstrap = broker.bootstrap_servers
-    stack = ServiceStack(bootstrap, Ports(public=args.port))
+    # Local runs keep outgoing e-mail in var/mail/ (a mail catcher) and allow webhooks to
+    # receivers on this machine; a deployment sets SMTP_URL and keeps webhooks public.
+    mail_port = int(os.environ.get("MAILCATCHER_PORT", "2525"))
+    mailcatcher = subprocess.Popen(
+        [sys.executable, "-m", "services.notifications_mailcatcher"],
+        env={**os.environ, "MAILCATCHER_PORT": str(mail_port)},
+    )
+    local_env = {
+        "SMTP_URL": os.environ.get("SMTP_URL", f"smtp://127.0.0.1:{mail_port}"),
+        "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": os.environ.get(
+            "WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true"
+        ),
+    }
+    stack = ServiceStack(bootstrap, Ports(public=args.port), extra_env=local_env)
     try:
         ensure_topics(bootstrap, standard_topics(Settings.from_env().topics))
         log.info("starting the services ...")
@@ -60,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\n  Boucle is running at {stack.base_url}\n"
             f"  API: {stack.base_url}/api/v1  ·  health: {stack.base_url}/health\n"
+            f"  E-mails sent by the notifier are kept in {DEFAULT_VAR_DIR / 'mail'}\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -72,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         log.info("stopping the services ...")
         stack.stop()
+        mailcatcher.terminate()
+        mailcatcher.wait(timeout=15)
         if broker is not None:
             log.info("stopping the Kafka broker ...")
             broker.stop()

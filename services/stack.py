@@ -29,7 +29,7 @@ class Ports:
     listings_matches: int = 8007
 
 
-def _gunicorn(app: str, port: int) -> list[str]:
+def _gunicorn(app: str, port: int, threads: int = 8) -> list[str]:
     # gthread workers: long-lived responses (live feeds) must not block other requests.
     return [
         sys.executable,
@@ -41,7 +41,7 @@ def _gunicorn(app: str, port: int) -> list[str]:
         "--worker-class",
         "gthread",
         "--threads",
-        "8",
+        str(threads),
         "--timeout",
         "120",
         "--log-level",
@@ -61,6 +61,11 @@ def _commands(ports: Ports) -> dict[str, tuple[list[str], int | None]]:
         "listings-matches": ([*module, "services.listings_matches"], ports.listings_matches),
         "matcher": ([*module, "services.matcher"], ports.matcher),
         "notifier": ([*module, "services.notifier"], ports.notifier),
+        # One worker: the monitor's state is in memory; threads serve the open live tails.
+        "monitor-web": (
+            _gunicorn("services.monitor_web:create_app()", ports.monitor, threads=16),
+            None,
+        ),
         "router": (_gunicorn("services.router:create_app()", ports.public), None),
     }
 

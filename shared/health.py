@@ -1,4 +1,4 @@
-"""A tiny /health HTTP endpoint for processes that are not web apps (consumers, relays)."""
+"""A tiny /health (and /metrics) HTTP endpoint for processes that are not web apps."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ from collections.abc import Callable
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from shared.metrics import register_metrics
 from shared.web import register_health
 
 
 def serve_health(
-    name: str, port: int, checks: dict[str, Callable[[], object]], host: str = "127.0.0.1"
+    name: str,
+    port: int,
+    checks: dict[str, Callable[[], object]],
+    host: str = "127.0.0.1",
+    metrics: bool = True,
 ) -> BaseWSGIServer:
-    """Serve GET /health on `host:port` from a daemon thread; returns the server to shut down."""
+    """Serve GET /health (and /metrics) on `host:port` from a daemon thread; returns the server."""
     app = Flask(name)
     register_health(app, checks)
+    if metrics:
+        register_metrics(app)
     server = make_server(host, port, app, threaded=True)
     threading.Thread(target=server.serve_forever, name=f"{name}-health", daemon=True).start()
     return server

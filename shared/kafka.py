@@ -20,6 +20,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
+from shared import metrics
 from shared.events import Event, EventValidationError, decode_event, encode_event
 from shared.settings import Topics
 
@@ -69,7 +70,10 @@ class KafkaPublisher:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> Any:
         """Send bytes as they are (dead letters and replays); returns a future."""
-        return self._get_producer().send(topic, key=key, value=value, headers=headers or [])
+        future = self._get_producer().send(topic, key=key, value=value, headers=headers or [])
+        future.add_callback(lambda _metadata: metrics.EVENTS_PRODUCED.labels(topic).inc())
+        future.add_errback(lambda _error: metrics.PRODUCE_ERRORS.labels(topic).inc())
+        return future
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Block until every sent message is acknowledged or has failed."""
@@ -98,6 +102,10 @@ class ConsumerOptions:
     poll_timeout_ms: int = 500
     max_poll_records: int = 500
     auto_offset_reset: str = "earliest"
+    # A crashed member holds its partitions until the broker gives up on it: keep that short
+    # so a restarted or surviving process takes over within seconds.
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
 
 
 class EventConsumer:
@@ -128,6 +136,8 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset=self._options.auto_offset_reset,
             max_poll_records=self._options.max_poll_records,
+            session_timeout_ms=self._options.session_timeout_ms,
+            heartbeat_interval_ms=self._options.heartbeat_interval_ms,
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -158,20 +168,36 @@ class EventConsumer:
             # offsets that caused them are committed.
             self._after_batch()
         self._consumer.commit(offsets)
+        self._record_lag(offsets)
         return count
 
+    def _record_lag(self, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
+        # The fetch responses carry each partition's high watermark: lag costs no request.
+        for partition, committed in offsets.items():
+            end = self._consumer.highwater(partition)
+            if end is not None:
+                metrics.CONSUMER_LAG.labels(
+                    self.group_id, partition.topic, str(partition.partition)
+                ).set(max(0, end - committed.offset))
+
     def _process(self, message: Any) -> None:
+        labels = (message.topic, self.group_id)
+        metrics.EVENTS_CONSUMED.labels(*labels).inc()
         try:
             event = decode_event(message.value)
         except EventValidationError as exc:
             log.warning("invalid event at %s:%s: %s", message.topic, message.offset, exc)
+            metrics.INVALID_EVENTS.labels(*labels).inc()
             self._dead_letter(message, str(exc), attempts=1)
             return
         for attempt in range(1, self._options.max_attempts + 1):
             try:
+                started = time.perf_counter()
                 self._handler(event)
+                metrics.HANDLER_SECONDS.labels(*labels).observe(time.perf_counter() - started)
                 return
             except Exception as exc:
+                metrics.HANDLER_ERRORS.labels(*labels).inc()
                 log.warning(
                     "handler failed on event %s (attempt %d/%d): %r",
                     event.id,
@@ -201,6 +227,7 @@ class EventConsumer:
         # Wait for the broker: the offset is committed next, and a dead letter that was
         # not stored would be a lost event.
         future.get(timeout=30)
+        metrics.DEAD_LETTERS.labels(message.topic, self.group_id).inc()
 
     def close(self) -> None:
         """Leave the group cleanly so partitions move to the other members at once."""

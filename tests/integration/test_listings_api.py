@@ -109,6 +109,7 @@ def test_an_unknown_or_ambiguous_place_gets_400_on_the_place_field(
             "available_until",
         ),
         ({"price": {"mode": "per_unit"}}, "price"),
+        ({"title": "Pal\x00lets"}, "title"),
     ],
 )
 def test_bad_input_gets_400_naming_the_field_and_stores_nothing(
@@ -162,6 +163,15 @@ def test_lifecycle_events_carry_the_full_state(client, postgres_url):
         4,
         listing["title"],
     )
+
+
+@pytest.mark.parametrize("weird_id", ["nope", "%00", "1' OR '1'='1", "x" * 300])
+def test_something_that_is_not_a_listing_id_is_404(client, weird_id):
+    org = register(client)
+    assert client.get(f"/api/v1/listings/{weird_id}").status_code == 404
+    assert client.delete(f"/api/v1/listings/{weird_id}", headers=org["headers"]).status_code == 404
+    revoke = client.delete(f"/api/v1/organisations/me/tokens/{weird_id}", headers=org["headers"])
+    assert revoke.status_code == 404
 
 
 def test_a_draft_is_invisible_to_others(client):

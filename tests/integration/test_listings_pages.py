@@ -97,6 +97,13 @@ def test_a_listing_form_with_mistakes_shows_each_error_beside_its_field_and_stor
     assert client.get("/my/listings").get_data(as_text=True).count("<tr>") == 2  # head + empty row
 
 
+def test_control_characters_are_refused_beside_the_field(client):
+    sign_up(client)
+    page = client.post("/listings/new", data=listing_form(client, title="Bois\x00"))
+    assert page.status_code == 200
+    assert field_errors(page.get_data(as_text=True), "title")
+
+
 def test_an_unknown_place_is_explained_beside_the_place_field(client):
     sign_up(client)
     page = client.post("/listings/new", data=listing_form(client, place="Xyzzyville"))

@@ -1,0 +1,1 @@
+"""The stream monitor: topics, consumer lag, service health, dead letters, activity, impact."""

@@ -1,0 +1,68 @@
+"""Only admins: pages send visitors to the login page and members to a 403; the API says 401/403.
+
+Scripts may also call the API with MONITOR_API_TOKEN as a bearer token.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from flask import abort, current_app, jsonify, redirect, render_template, request, session
+
+from shared.auth import bearer_token, principal_from_session
+
+F = TypeVar("F", bound=Callable[..., Any])
+API_TOKEN_KEY = "boucle.monitor_api_token"
+
+
+def current_admin() -> str | None:
+    """The admin's user id (or 'api-token'), or None when the caller is not an admin."""
+    token = current_app.config.get(API_TOKEN_KEY)
+    presented = bearer_token(request.headers.get("Authorization"))
+    if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
+        return "api-token"
+    principal = principal_from_session(session)
+    if principal is not None and principal.is_admin:
+        return principal.user_id or principal.organisation_id
+    return None
+
+
+def admin_page(view: F) -> F:
+    """Pages: anonymous -> /login?next=..., a member -> 403 page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_admin() is not None:
+            return view(*args, **kwargs)
+        if principal_from_session(session) is None:
+            return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+        return render_template("monitor/forbidden.html"), 403
+
+    return wrapper  # type: ignore[return-value]
+
+
+def refuse_non_admin() -> Any:
+    """None for an admin; else 401 JSON (no login) or 403 JSON (a member)."""
+    if current_admin() is not None:
+        return None
+    if principal_from_session(session) is None:
+        response = jsonify(code=401, status="Unauthorized", message="log in as an admin")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    abort(403, "only admins of the exchange may use the monitor")
+
+
+def admin_api(view: F) -> F:
+    """API and streams: anonymous -> 401 JSON, a member -> 403 JSON."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        refused = refuse_non_admin()
+        return refused if refused is not None else view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,85 @@
+"""The monitor's web application factory (the composition root lives in services/)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
+
+from monitor import api, pages, pages_activity
+from monitor.access import API_TOKEN_KEY
+from monitor.config import MonitorConfig
+from monitor.errors import BrokerUnavailable
+from monitor.service import MonitorService
+from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
+from shared.i18n import init_i18n
+from shared.metrics import register_metrics
+from shared.web import register_health, register_page_frame
+
+TRANSLATIONS = Path(__file__).with_name("translations")
+
+
+def create_app(
+    service: MonitorService,
+    config: MonitorConfig,
+    secret_key: str,
+    health_checks: dict[str, Callable[[], object]],
+) -> Flask:
+    """Build the monitor app around an already wired MonitorService."""
+    app = Flask(__name__, static_folder="static", static_url_path="/monitor/static")
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        API_TITLE="Boucle monitor",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+    )
+    app.config[API_TOKEN_KEY] = config.api_token
+    app.config[pages_activity.TILE_URL_KEY] = config.tile_url
+    app.config[pages_activity.TILE_ATTRIBUTION_KEY] = config.tile_attribution
+    app.extensions[api.SERVICE_KEY] = service
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.blp)  # bearer tokens or JSON bodies; SameSite=Lax covers the cookie
+    Api(app).register_blueprint(api.blp)
+    app.register_blueprint(pages.bp)
+    register_page_frame(app)
+    init_i18n(app, [TRANSLATIONS])
+    register_health(app, health_checks)
+    register_metrics(app)
+    _register_errors(app)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.endswith("/stream")
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(BrokerUnavailable)
+    def _broker_down(error: BrokerUnavailable) -> Any:
+        if _wants_json():
+            return jsonify(code=503, status="Service Unavailable", message=str(error)), 503
+        return render_template("monitor/error.html", message=str(error)), 503
+
+    @app.errorhandler(403)
+    def _forbidden(error: Any) -> Any:
+        if _wants_json():
+            return jsonify(code=403, status="Forbidden", message=error.description), 403
+        return render_template("monitor/forbidden.html"), 403
+
+    @app.errorhandler(409)
+    def _conflict(error: Any) -> Any:
+        return jsonify(code=409, status="Conflict", message=error.description), 409
+
+    @app.errorhandler(404)
+    def _not_found(error: Any) -> Any:
+        if _wants_json():
+            return jsonify(code=404, status="Not Found", message=error.description), 404
+        return render_template("monitor/error.html", message=error.description), 404

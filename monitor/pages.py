@@ -1,0 +1,171 @@
+"""The monitor's pages: overview, live tail (with its event stream), dead letters."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext
+
+from monitor import serialize
+from monitor.access import admin_api, admin_page, current_admin
+from monitor.api import monitor
+from monitor.domain.charts import sparkline
+from monitor.domain.tail import TailFilter
+from monitor.errors import BrokerUnavailable, ReplayError
+
+bp = Blueprint("monitor", __name__, url_prefix="/monitor", template_folder="templates")
+KEEPALIVE_S = 15.0
+STREAM_MAX_S = 600.0  # the browser reconnects (with Last-Event-ID) after this
+
+
+@bp.get("")
+@admin_page
+def overview() -> Any:
+    """Topics, consumer groups with lag, services, open dead letters."""
+    service = monitor()
+    error, topics, groups = None, [], []
+    try:
+        topics = service.topics()
+        groups = service.groups(topics)
+    except BrokerUnavailable as exc:
+        error = str(exc)
+    return render_template(
+        "monitor/overview.html",
+        error=error,
+        topics=topics,
+        groups=groups,
+        services=service.services(),
+        dead_letter_counts=service.dead_letters.counts(),
+        totals=service.activity.totals(),
+        sparkline=sparkline,
+    )
+
+
+def _tail_filter() -> TailFilter:
+    return TailFilter(
+        topic=request.args.get("topic", "").strip()[:249],
+        event_type=request.args.get("type", "").strip()[:200],
+        organisation=request.args.get("organisation", "").strip()[:200],
+    )
+
+
+@bp.get("/tail")
+@admin_page
+def tail() -> Any:
+    """The last events (server-rendered), then new ones live when JavaScript runs."""
+    service = monitor()
+    wanted = _tail_filter()
+    items = [item.as_dict() for item in service.tail.recent(wanted, limit=50)]
+    return render_template(
+        "monitor/tail.html",
+        wanted=wanted,
+        items=items,
+        last_seq=service.tail.last_seq,
+        topics=sorted({i["topic"] for i in items} | _watched_topics()),
+        organisations=service.activity.organisations,
+    )
+
+
+def _watched_topics() -> set[str]:
+    return set(monitor().watched_topics)
+
+
+@bp.get("/tail/stream")
+@admin_api
+def tail_stream() -> Response:
+    """Server-sent events: each new message passing the filter, as JSON."""
+    hub = monitor().tail
+    wanted = _tail_filter()
+    last = request.headers.get("Last-Event-ID") or request.args.get("after", "")
+    start = int(last) if last.isdigit() else hub.last_seq
+
+    def events() -> Iterator[str]:
+        seq, opened = start, time.monotonic()
+        yield ": connected\n\n"  # flushes the headers through proxies at once
+        while time.monotonic() - opened < STREAM_MAX_S:
+            seq, items = hub.after(seq, wanted, timeout_s=KEEPALIVE_S)
+            if not items:
+                yield ": keep-alive\n\n"
+            for item in items:
+                yield f"id: {item.seq}\nevent: message\ndata: {json.dumps(item.as_dict())}\n\n"
+
+    return Response(
+        stream_with_context(events()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@bp.get("/dead-letters")
+@admin_page
+def dead_letters() -> Any:
+    """Open dead letters per topic, with replay buttons; recent replays and their outcome."""
+    service = monitor()
+    topic = request.args.get("topic") or None
+    error, replays = None, []
+    try:
+        replays = service.replay_rows()
+    except BrokerUnavailable as exc:
+        error = str(exc)
+    return render_template(
+        "monitor/dead_letters.html",
+        letters=[serialize.dead_letter_dict(d) for d in service.dead_letters.open_letters(topic)],
+        counts=service.dead_letters.counts(),
+        topic=topic,
+        replays=[serialize.replay_dict(r) for r in replays],
+        error=error,
+    )
+
+
+@bp.get("/dead-letters/<string:topic>/<int:partition>/<int:offset>")
+@admin_page
+def dead_letter(topic: str, partition: int, offset: int) -> Any:
+    """One dead letter: the error, the consumer, the attempts, the raw message."""
+    service = monitor()
+    letter = service.dead_letters.get(f"{topic}:{partition}:{offset}")
+    if letter is None:
+        abort(404)
+    return render_template(
+        "monitor/dead_letter.html",
+        letter=serialize.dead_letter_dict(letter, full=True),
+        replay=service.dead_letters.replay_of(letter.id),
+    )
+
+
+@bp.post("/dead-letters/<string:topic>/<int:partition>/<int:offset>/replay")
+@admin_page
+def replay_one(topic: str, partition: int, offset: int) -> Any:
+    """Replay one dead letter, then show the list."""
+    letter_id = f"{topic}:{partition}:{offset}"
+    return _replay(lambda by: [monitor().replay(letter_id, by)])
+
+
+@bp.post("/dead-letters/replay-all")
+@admin_page
+def replay_all() -> Any:
+    """Replay every open dead letter (of the chosen topic)."""
+    topic = request.form.get("topic") or None
+    return _replay(lambda by: monitor().replay_all(by, topic))
+
+
+def _replay(action: Any) -> Any:
+    try:
+        done = action(current_admin() or "")
+        flash(gettext("%(count)d message(s) replayed.", count=len(done)))
+    except (ReplayError, BrokerUnavailable) as exc:
+        flash(gettext("Replay refused: %(reason)s", reason=str(exc)), "error")
+    return redirect(url_for("monitor.dead_letters"))

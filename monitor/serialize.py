@@ -1,0 +1,168 @@
+"""The monitor's figures as JSON-ready dicts and as CSV (shared by the API and the pages)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from monitor.domain.dead_letters import DeadLetter
+from monitor.domain.factors import ROAD_FREIGHT_KG_PER_TKM, ROAD_FREIGHT_SOURCE
+from monitor.domain.health import HealthView
+from monitor.domain.impact import ImpactRow
+from monitor.domain.streams import GroupState, TopicState
+from monitor.service import ReplayRow
+
+
+def topic_dict(topic: TopicState) -> dict[str, Any]:
+    """One topic."""
+    return {
+        "name": topic.name,
+        "dead_letter": topic.is_dead_letter,
+        "partitions": [
+            {
+                "partition": p,
+                "start_offset": topic.start_offsets.get(p, 0),
+                "end_offset": topic.end_offsets[p],
+            }
+            for p in topic.partitions
+        ],
+        "messages": topic.messages,
+        "messages_per_minute": None if topic.per_minute is None else round(topic.per_minute, 2),
+    }
+
+
+def group_dict(group: GroupState) -> dict[str, Any]:
+    """One consumer group with lag per partition."""
+    return {
+        "group_id": group.group_id,
+        "state": group.state,
+        "members": [
+            asdict(m) | {"assignment": [list(a) for a in m.assignment]} for m in group.members
+        ],
+        "total_lag": group.total_lag,
+        "lag_trend": group.lag_trend,
+        "lag_history": list(group.lag_history),
+        "partitions": [asdict(p) for p in group.partitions],
+    }
+
+
+def service_dict(view: HealthView) -> dict[str, Any]:
+    """One service's health."""
+    return {
+        "name": view.name,
+        "url": view.url,
+        "status": view.status,
+        "last_seen": view.last_seen.isoformat() if view.last_seen else None,
+        "last_checked": view.last_checked.isoformat() if view.last_checked else None,
+        "detail": view.detail,
+    }
+
+
+def dead_letter_dict(letter: DeadLetter, full: bool = False) -> dict[str, Any]:
+    """One dead letter (with its raw value and headers when `full`)."""
+    record = letter.record
+    body: dict[str, Any] = {
+        "id": letter.id,
+        "dlq_topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": record.key_text,
+        "error": letter.error,
+        "attempts": letter.attempts,
+        "consumer": letter.consumer,
+        "source": None
+        if letter.source is None
+        else dict(zip(("topic", "partition", "offset"), letter.source, strict=True)),
+        "replay_of": letter.replay_of,
+        "failed_at": letter.failed_at.isoformat(),
+        "event_type": (record.document() or {}).get("type"),
+    }
+    if full:
+        body["value"] = record.value_text()
+        body["envelope"] = record.document()
+        body["headers"] = {k: v.decode("utf-8", errors="replace") for k, v in record.headers}
+    return body
+
+
+def replay_dict(row: ReplayRow) -> dict[str, Any]:
+    """One replay and its outcome."""
+    replay = row.replay
+    return {
+        "dead_letter_id": replay.dead_letter_id,
+        "target": {"topic": replay.topic, "partition": replay.partition, "offset": replay.offset},
+        "by": replay.by,
+        "at": replay.at.isoformat(),
+        "consumer": row.consumer,
+        "status": row.status,
+        "new_dead_letter_id": row.failure.id if row.failure else None,
+    }
+
+
+def activity_dict(series: dict[str, list[tuple[date, int]]]) -> dict[str, Any]:
+    """Per-day counts of listings published, matches found and alerts sent."""
+    return {
+        name: [{"day": d.isoformat(), "count": n} for d, n in points]
+        for name, points in series.items()
+    }
+
+
+IMPACT_COLUMNS = (
+    "material",
+    "transfers",
+    "tonnes",
+    "co2e_avoided_kg",
+    "emission_factor_kg_per_t",
+    "factor_source",
+    "distance_km",
+    "tonne_km",
+    "long_chain_tonne_km",
+    "transport_co2e_avoided_kg",
+    "unconverted_quantities",
+)
+
+
+def impact_row_dict(row: ImpactRow) -> dict[str, Any]:
+    """One material class of the impact summary."""
+    return {
+        "material": row.material.label,
+        "transfers": row.transfers,
+        "tonnes": round(row.tonnes, 3),
+        "co2e_avoided_kg": round(row.co2e_kg, 1),
+        "emission_factor_kg_per_t": row.material.kg_co2e_per_tonne,
+        "factor_source": row.material.source,
+        "distance_km": round(row.distance_km, 1),
+        "tonne_km": round(row.tonne_km, 1),
+        "long_chain_tonne_km": round(row.long_chain_tonne_km, 1),
+        "transport_co2e_avoided_kg": round(row.transport_co2e_avoided_kg, 1),
+        "unconverted_quantities": "; ".join(
+            f"{q:g} {u}" for u, q in sorted(row.unconverted.items())
+        ),
+    }
+
+
+def impact_dict(rows: list[ImpactRow], total: ImpactRow, long_chain_km: float) -> dict[str, Any]:
+    """The impact summary with its assumptions."""
+    return {
+        "rows": [impact_row_dict(r) for r in rows],
+        "total": impact_row_dict(total),
+        "assumptions": {
+            "long_chain_km": long_chain_km,
+            "road_freight_kg_co2e_per_tonne_km": ROAD_FREIGHT_KG_PER_TKM,
+            "road_freight_source": ROAD_FREIGHT_SOURCE,
+            "definition": "a need closed after a match with an offer that is reserved or closed",
+            "documentation": "docs/impact.md",
+        },
+    }
+
+
+def impact_csv(rows: list[ImpactRow], total: ImpactRow) -> str:
+    """The impact summary as CSV, one line per material class and a total line."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=IMPACT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in [*rows, total]:
+        writer.writerow(impact_row_dict(row))
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""The ways an alert leaves the notifier: e-mail over SMTP, signed webhooks, the inbox."""

@@ -1,0 +1,88 @@
+"""Which webhook URLs the notifier may call: checked at registration and again before each call.
+
+The host name is resolved and every address it resolves to is checked; the call then goes to
+the checked address itself, so a DNS answer that changes in between (rebinding) cannot
+redirect it to the internal network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+Resolver = Callable[[str, int], list[str]]
+MAX_URL_LENGTH = 2000
+
+
+class UnsafeUrl(ValueError):
+    """A URL the notifier refuses to call; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: where to connect (`address`) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the system resolver)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UnsafeUrl(f"{host} does not resolve: {exc.strerror}") from exc
+    except (UnicodeError, ValueError) as exc:
+        raise UnsafeUrl(f"{host!r} is not a valid host name") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _forbidden(address: str) -> str | None:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if ip.is_global else "non-public"
+
+
+def check_url(
+    url: str, *, allow_private: bool, require_https: bool, resolver: Resolver = resolve
+) -> Target:
+    """The target of a URL the notifier may call, or UnsafeUrl saying why it may not."""
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrl(f"longer than {MAX_URL_LENGTH} characters")
+    if any(ord(c) < 33 or ord(c) == 127 for c in url.strip()):
+        raise UnsafeUrl("spaces and control characters are not allowed in the URL")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise UnsafeUrl(f"not a valid URL: {exc}") from exc
+    allowed = ("https",) if require_https else ("https", "http")
+    if parts.scheme not in allowed:
+        raise UnsafeUrl("only https URLs are accepted" if require_https else "use http or https")
+    if parts.username or parts.password:
+        raise UnsafeUrl("credentials in the URL are not accepted")
+    if not parts.hostname:
+        raise UnsafeUrl("the URL has no host")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise UnsafeUrl("the port is not valid") from exc
+    addresses = resolver(parts.hostname, port)
+    if not addresses:
+        raise UnsafeUrl(f"{parts.hostname} does not resolve")
+    if not allow_private:
+        for address in addresses:
+            kind = _forbidden(address)
+            if kind:
+                raise UnsafeUrl(f"{parts.hostname} resolves to {address}, a {kind} address")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(parts.scheme, parts.hostname, port, path, addresses[0])

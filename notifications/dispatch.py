@@ -1,0 +1,76 @@
+"""The senders the worker calls, one per channel: each turns a Job into an e-mail or a POST."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from notifications.alerts import Alert
+from notifications.channels.email import SmtpMailer
+from notifications.channels.webhook import WebhookSender, payload
+from notifications.jobs import Job, Sender
+from notifications.mail import Letter, MailComposer
+from notifications.preferences import EMAIL, INBOX, WEBHOOK
+from notifications.retry import DeliveryError
+from notifications.unsubscribe import UnsubscribeTokens
+
+MATCH_FOUND_WEBHOOK = "match.found"
+
+
+def alert_document(alert: Alert, base_url: str) -> dict[str, Any]:
+    """An alert as API clients and webhook receivers see it."""
+    document = asdict(alert)
+    until = alert.available_until
+    document["available_until"] = until.isoformat() if until else None
+    document["link"] = f"{base_url.rstrip('/')}/listings/{alert.counterpart_listing_id}"
+    return document
+
+
+class EmailSender:
+    """One e-mail per job (a digest carries several alerts), with its unsubscribe link."""
+
+    def __init__(
+        self, composer: MailComposer, mailer: SmtpMailer, tokens: UnsubscribeTokens, base_url: str
+    ) -> None:
+        self._composer = composer
+        self._mailer = mailer
+        self._tokens = tokens
+        self._base_url = base_url.rstrip("/")
+
+    def __call__(self, job: Job) -> None:
+        token = self._tokens.make(job.organisation_id, job.subscriber)
+        letter = Letter(
+            message_id=job.delivery_id,
+            to=job.recipient,
+            language=job.language,
+            alerts=job.alerts,
+            unsubscribe_url=f"{self._base_url}/unsubscribe/{token}",
+            digest=job.digest,
+        )
+        self._mailer.send(self._composer.compose(letter, datetime.now(UTC)))
+
+
+class WebhookDispatch:
+    """A signed POST per job; the delivery id is the webhook-id, stable across retries."""
+
+    def __init__(self, sender: WebhookSender, base_url: str) -> None:
+        self._sender = sender
+        self._base_url = base_url
+
+    def __call__(self, job: Job) -> None:
+        if not job.endpoint_url or not job.endpoint_secret:
+            raise DeliveryError("webhook endpoint unknown", permanent=True)
+        sent_at = datetime.now(UTC)
+        body = payload(MATCH_FOUND_WEBHOOK, sent_at, alert_document(job.alerts[0], self._base_url))
+        self._sender.send(job.endpoint_url, job.endpoint_secret, job.delivery_id, sent_at, body)
+
+
+def deliver_to_inbox(_job: Job) -> None:
+    """The alert is in the inbox from the start; recording the delivery is all there is."""
+
+
+def senders(email: Callable[[Job], None], webhook: Callable[[Job], None]) -> dict[str, Sender]:
+    """The worker's channel table."""
+    return {EMAIL: email, WEBHOOK: webhook, INBOX: deliver_to_inbox}

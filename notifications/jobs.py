@@ -1,0 +1,52 @@
+"""A delivery attempt as the senders see it, and what a channel needs to make it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.orm import Session
+
+from notifications.alerts import Alert
+from notifications.preference_store import load_preferences
+from notifications.preferences import EMAIL, WEBHOOK
+from notifications.tables import WebhookEndpointRow
+
+
+@dataclass(frozen=True)
+class Job:
+    """One attempt: a channel, a recipient, and the alerts (several in a digest) to send."""
+
+    delivery_id: str
+    channel: str
+    recipient: str
+    organisation_id: str
+    subscriber: str
+    language: str
+    attempt: int
+    alerts: list[Alert]
+    digest: bool = False
+    endpoint_url: str | None = None
+    endpoint_secret: str | None = None
+    delivery_ids: list[str] = field(default_factory=list)
+
+    @property
+    def subscription(self) -> tuple[str, str]:
+        """(organisation, member) whose preferences asked for this delivery."""
+        return self.organisation_id, self.subscriber
+
+
+Sender = Callable[[Job], None]
+
+
+def addressed(session: Session, job: Job) -> tuple[Job, str | None]:
+    """The job with what its channel needs, or the reason it is no longer wanted."""
+    # An unsubscribe stops what is still waiting (a digest, quiet hours) too.
+    if job.channel == EMAIL and not load_preferences(session, *job.subscription).email:
+        return job, "e-mail turned off by the recipient"
+    if job.channel == WEBHOOK:
+        endpoint = session.get(WebhookEndpointRow, job.recipient)
+        if endpoint is None or not endpoint.active:
+            return job, "webhook endpoint removed"
+        return replace(job, endpoint_url=endpoint.url, endpoint_secret=endpoint.secret), None
+    return job, None

@@ -1,0 +1,108 @@
+"""The notifier's projection of organisations, kept from the compacted `organisations` topic."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifications.preferences import CONTACT, Person
+from notifications.tables import OrganisationRow, OrganisationTokenRow
+from shared.auth import token_digest
+from shared.db import unit_of_work
+from shared.event_schemas import ORGANISATION_REGISTERED, ORGANISATION_UPDATED
+from shared.events import Event
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """What the notifier knows of an organisation: who to write to, in which language."""
+
+    id: str
+    name: str
+    contact_email: str
+    language: str
+    members: list[dict[str, Any]] = field(default_factory=list)
+
+    def people(self) -> list[Person]:
+        """The contact address first, then every member."""
+        contact = Person(CONTACT, self.contact_email, self.language)
+        return [contact] + [
+            Person(m["id"], m["email"], m.get("language", "en")) for m in self.members
+        ]
+
+    def member(self, member_id: str) -> dict[str, Any] | None:
+        """One member's entry, or None."""
+        return next((m for m in self.members if m["id"] == member_id), None)
+
+
+def organisation_from_row(row: OrganisationRow) -> Organisation:
+    """The plain view of a projection row."""
+    return Organisation(row.id, row.name, row.contact_email, row.language, list(row.members))
+
+
+def load_organisation(session: Session, organisation_id: str) -> Organisation | None:
+    """The projected organisation, or None if the notifier never heard of it."""
+    row = session.get(OrganisationRow, organisation_id)
+    return organisation_from_row(row) if row is not None else None
+
+
+class OrganisationStore:
+    """Applies organisation events (newest version wins) and answers lookups."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def apply(self, event: Event) -> None:
+        """Upsert the organisation unless a newer version is already stored."""
+        if event.type not in (ORGANISATION_REGISTERED, ORGANISATION_UPDATED):
+            return
+        data = event.data
+        with unit_of_work(self._sessions) as session:
+            row = session.get(OrganisationRow, data["id"])
+            if row is not None and row.version >= data["version"]:
+                return
+            if row is None:
+                row = OrganisationRow(id=data["id"])
+                session.add(row)
+            row.name, row.contact_email = data["name"], data["contact_email"]
+            row.language, row.version = data["language"], data["version"]
+            row.members = [_member(m) for m in data.get("members", [])]
+            row.updated_at = data["updated_at"]
+            session.execute(
+                delete(OrganisationTokenRow).where(OrganisationTokenRow.organisation_id == row.id)
+            )
+            session.add_all(
+                OrganisationTokenRow(digest=d, organisation_id=row.id)
+                for d in set(data.get("api_token_hashes", []))
+            )
+        log.info(
+            "organisation %s at version %s",
+            data["id"],
+            data["version"],
+            extra={"event_id": event.id},
+        )
+
+    def get(self, organisation_id: str) -> Organisation | None:
+        """The projected organisation, or None."""
+        with unit_of_work(self._sessions) as session:
+            return load_organisation(session, organisation_id)
+
+    def organisation_for_token(self, token: str) -> str | None:
+        """The id of the organisation owning a live API token, or None."""
+        with unit_of_work(self._sessions) as session:
+            return session.scalar(
+                select(OrganisationTokenRow.organisation_id).where(
+                    OrganisationTokenRow.digest == token_digest(token)
+                )
+            )
+
+
+def _member(member: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "email", "name", "language", "role")
+    return {key: member.get(key) for key in keys}

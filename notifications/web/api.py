@@ -1,0 +1,128 @@
+"""REST API of the alerts and the inbox under /api/v1 (bearer tokens, no session, no CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+
+from notifications.tables import AlertRow
+from notifications.web.context import (
+    api_error,
+    api_organisation,
+    is_id,
+    services,
+    token_organisation,
+)
+from shared.web import Blueprint
+
+PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Control characters are not allowed.")
+blp = Blueprint(
+    "alerts_api", __name__, url_prefix="/api/v1", description="Alerts and the in-app inbox"
+)
+
+
+class AlertQuery(Schema):
+    listing_id = fields.String(validate=[validate.Length(min=1, max=36), PRINTABLE])
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class InboxQuery(Schema):
+    unread = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AlertOut(Schema):
+    id = fields.String()
+    match_id = fields.String()
+    listing_id = fields.String()
+    organisation_id = fields.String()
+    role = fields.String(metadata={"description": "buyer: your need matched; seller: your offer"})
+    own_title = fields.String()
+    counterpart_listing_id = fields.String()
+    counterpart_title = fields.String()
+    counterpart_place = fields.String(allow_none=True)
+    category = fields.String()
+    quantity = fields.Float()
+    unit = fields.String()
+    distance_km = fields.Float()
+    score = fields.Float()
+    reasons = fields.Dict()
+    available_until = fields.AwareDateTime(allow_none=True)
+    status = fields.String(metadata={"description": "active, or retracted: no longer available"})
+    retraction_reason = fields.String(allow_none=True)
+    read = fields.Function(lambda alert: alert.read_at is not None)
+    created_at = fields.AwareDateTime()
+
+
+class InboxOut(Schema):
+    unread = fields.Integer()
+    items = fields.List(fields.Nested(AlertOut))
+
+
+class MarkedOut(Schema):
+    marked = fields.Integer()
+
+
+MISSING_LISTING = {"listing_id": ["Missing data for required field."]}
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    @blp.arguments(AlertQuery, location="query")
+    @blp.response(200, AlertOut(many=True))
+    def get(self, query: dict[str, Any]) -> list[AlertRow]:
+        """Your organisation's alerts (with a token), or those of one anonymous listing."""
+        listing_id = query.get("listing_id")
+        store = services().alerts
+        if listing_id is None:
+            caller = token_organisation()
+            if caller is None:
+                api_error(400, "Give a listing_id, or an API token.", MISSING_LISTING)
+            return store.inbox(caller, limit=query["limit"])
+        owner = store.owner_of_listing(listing_id)
+        if owner is None:
+            # Nothing to show, nothing to protect. (A token minted a moment ago may not have
+            # reached the projection yet; by the time alerts exist, it has.)
+            return []
+        caller = token_organisation()
+        if caller is None and services().organisations.get(owner) is not None:
+            api_error(401, "This listing belongs to an organisation: send its API token.")
+        if caller is not None and caller != owner:
+            api_error(403, "This listing belongs to another organisation.")
+        return store.for_listing(listing_id)
+
+
+@blp.route("/inbox")
+class Inbox(MethodView):
+    @blp.arguments(InboxQuery, location="query")
+    @blp.response(200, InboxOut)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The inbox: unread count and alerts, newest first."""
+        organisation_id = api_organisation()
+        store = services().alerts
+        return {
+            "unread": store.unread_count(organisation_id),
+            "items": store.inbox(organisation_id, query["limit"], unread_only=query["unread"]),
+        }
+
+
+@blp.route("/inbox/read")
+class ReadAll(MethodView):
+    @blp.response(200, MarkedOut)
+    def post(self) -> dict[str, int]:
+        """Mark every alert read."""
+        return {"marked": services().alerts.mark_read(api_organisation())}
+
+
+@blp.route("/inbox/<alert_id>/read")
+class ReadOne(MethodView):
+    @blp.response(200, MarkedOut)
+    def post(self, alert_id: str) -> dict[str, int]:
+        """Mark one alert read."""
+        organisation_id = api_organisation()
+        store = services().alerts
+        if not is_id(alert_id) or store.get(organisation_id, alert_id) is None:
+            api_error(404, "No such alert in your inbox.")
+        return {"marked": store.mark_read(organisation_id, alert_id)}

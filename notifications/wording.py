@@ -1,0 +1,55 @@
+"""How an alert reads: its reasons and units as sentences, in the reader's language.
+
+Plain Python: the translation functions are passed in (flask-babel's on pages, the e-mail
+catalogue's in the notifier), so pages and e-mails say the same thing. They are called
+without variables and the result is formatted here, which suits both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from notifications.alerts import BUYER, Alert
+
+Gettext = Callable[..., str]
+Ngettext = Callable[..., str]
+
+
+def unit_label(unit: str, gettext: Gettext) -> str:
+    """A unit as people write it."""
+    labels = {
+        "kg": "kg",
+        "t": "t",
+        "m3": "m³",
+        "l": "l",
+        "pieces": gettext("pieces"),
+        "pallets": gettext("pallets"),
+    }
+    return labels.get(unit, unit)
+
+
+def reason_lines(alert: Alert, gettext: Gettext, ngettext: Ngettext) -> list[str]:
+    """Why the two listings were paired, one short sentence per reason."""
+    reasons = alert.reasons
+    lines = []
+    relation = reasons.get("category_relation")
+    if relation == "same":
+        lines.append(gettext("Same category"))
+    elif relation in ("parent", "ancestor"):
+        if alert.role == BUYER:
+            lines.append(gettext("The offer falls within the category you asked for"))
+        else:
+            lines.append(gettext("Their need covers your offer's category"))
+    fit = reasons.get("quantity_fit")
+    if fit == "full":
+        lines.append(gettext("The quantity covers the need in full"))
+    elif fit == "partial":
+        lines.append(gettext("The quantity covers part of the need"))
+    days_left = reasons.get("days_left")
+    if isinstance(days_left, int):
+        template = ngettext("%(num)d day left", "%(num)d days left", days_left)
+        lines.append(template % {"num": days_left})
+    if reasons.get("cross_border"):
+        countries = " → ".join(reasons.get("countries") or [])
+        lines.append(gettext("Across the border: %(countries)s") % {"countries": countries})
+    return lines

@@ -1,0 +1,70 @@
+"""Composition root of the monitor web process: broker views + background workers -> Flask app.
+
+Served by gunicorn with ONE worker (the monitor keeps its projection in memory) and gthread
+threads for the live tail: `gunicorn 'services.monitor_web:create_app()' -k gthread
+--workers 1 --threads 16`.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from flask import Flask
+
+from monitor.app import create_app as build_app
+from monitor.config import MonitorConfig
+from monitor.kafka_gateway import ClusterInspector, TopicFollower
+from monitor.service import MonitorService
+from monitor.workers import Workers
+from shared.kafka import KafkaPublisher
+from shared.logs import configure_logging
+from shared.settings import Settings
+from shared.taxonomy import Taxonomy
+
+WORKERS_KEY = "boucle.monitor_workers"
+
+
+def create_app(settings: Settings | None = None, config: MonitorConfig | None = None) -> Flask:
+    """Wire the monitor from the environment (or the given settings) and start its workers."""
+    configure_logging("monitor")
+    settings = settings or Settings.from_env()
+    config = config or MonitorConfig.from_env()
+    bootstrap = settings.kafka_bootstrap_servers
+    topics = settings.topics
+    sources = (topics.listings, topics.organisations, topics.matches, topics.deliveries)
+    watched = (*sources, *(topics.dead_letter(name) for name in sources))
+    taxonomy = Taxonomy.load_default()
+
+    def lineage(category: str) -> list[str]:
+        return [category, *taxonomy.ancestors(category)] if category in taxonomy else [category]
+
+    inspector = ClusterInspector(bootstrap, settings.kafka_request_timeout_ms)
+    publisher = KafkaPublisher(bootstrap, "monitor", settings.kafka_request_timeout_ms)
+    service = MonitorService(
+        inspector,
+        publisher,
+        lineage,
+        dict(config.services),
+        topic_prefix=config.topic_prefix,
+        watched_topics=watched,
+        down_after_s=config.down_after_s,
+        long_chain_km=config.long_chain_km,
+    )
+    workers = Workers(
+        service,
+        lambda: TopicFollower(bootstrap, watched),
+        config.health_interval_s,
+        config.sample_interval_s,
+        config.health_timeout_s,
+    )
+    workers.start()
+    atexit.register(workers.stop)
+    atexit.register(publisher.close)
+    app = build_app(
+        service,
+        config,
+        settings.secret_key,
+        health_checks={"follower": lambda: service.tail.last_seq},
+    )
+    app.extensions[WORKERS_KEY] = workers
+    return app

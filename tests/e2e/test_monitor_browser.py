@@ -1,0 +1,122 @@
+"""The monitor in headless Chromium: the live tail shows an event produced after the page opened,
+and the map shows the active listings."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from shared.auth import SESSION_COOKIE_NAME, Principal, session_login
+from shared.kafka import KafkaPublisher
+from tests.conftest import IN_CI
+from tests.integration.kafka_helpers import wait_for
+from tests.integration.monitor_helpers import (
+    listing_event,
+    match_event,
+    monitor_settings,
+    running_monitor,
+)
+
+pytestmark = pytest.mark.kafka
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def served(kafka_bootstrap: str, topic_prefix: str) -> Iterator[tuple[Flask, str]]:
+    with running_monitor(kafka_bootstrap, topic_prefix) as app:
+        server = make_server("127.0.0.1", free_port(), app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield app, f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+
+
+def admin_cookie(app: Flask, base_url: str) -> dict[str, Any]:
+    """The session cookie a logged-in admin would carry, signed with the app's key."""
+    session: dict[str, Any] = {}
+    session_login(session, Principal("org-admin", "admin-1", "admin"), "en", datetime.now(UTC))
+    value = app.session_interface.get_signing_serializer(app).dumps(session)  # type: ignore[attr-defined]
+    return {"name": SESSION_COOKIE_NAME, "value": value, "url": base_url}
+
+
+def test_the_live_tail_shows_an_event_produced_after_the_page_opened(
+    browser: Any, served: tuple[Flask, str], kafka_bootstrap: str, topic_prefix: str
+):
+    app, base_url = served
+    context = browser.new_context()
+    context.add_cookies([admin_cookie(app, base_url)])
+    page = context.new_page()
+    page.goto(f"{base_url}/monitor/tail", timeout=20_000)
+    page.wait_for_selector("#tail-status:has-text('Live')", timeout=20_000)
+
+    publisher = KafkaPublisher(kafka_bootstrap, "browser-test")
+    event = match_event(42, organisation="org-tail")
+    publisher.publish(monitor_settings(kafka_bootstrap, topic_prefix).topics.matches, event).get(30)
+    publisher.close()
+
+    item = page.wait_for_selector(f"li[data-event-id='{event.id}']", timeout=20_000)
+    assert item is not None
+    assert "boucle.match.found" in item.inner_text()
+    page.click(f"li[data-event-id='{event.id}'] summary")  # shows envelope and payload
+    assert "org-tail" in page.inner_text(f"li[data-event-id='{event.id}'] details")
+    context.close()
+
+
+def test_the_map_shows_a_marker_per_active_listing(
+    browser: Any, served: tuple[Flask, str], kafka_bootstrap: str, topic_prefix: str
+):
+    app, base_url = served
+    listings = monitor_settings(kafka_bootstrap, topic_prefix).topics.listings
+    publisher = KafkaPublisher(kafka_bootstrap, "browser-test")
+    for n, (kind, lat, lon) in enumerate([("offer", 49.12, 6.18), ("need", 49.61, 6.13)]):
+        publisher.publish(listings, listing_event(f"listing-{n}", kind, lat, lon)).get(30)
+    publisher.close()
+    wait_for(lambda: len(app.extensions["boucle.monitor"].activity.active_listings()) == 2)
+
+    context = browser.new_context()
+    context.add_cookies([admin_cookie(app, base_url)])
+    page = context.new_page()
+    page.goto(f"{base_url}/monitor/activity", timeout=20_000)
+    page.wait_for_selector("path.listing-offer", timeout=20_000)
+    assert page.locator("path.listing-marker").count() == 2
+    assert page.locator("#chart-listings rect").count() == 30
+    context.close()

@@ -1,0 +1,108 @@
+"""Alert e-mails: the recipient's language, the match's facts and reasons, an unsubscribe link."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from notifications.alerts import alerts_for_match
+from notifications.mail import Letter, MailComposer
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def match(match_id: str = "m-1", title: str = "40 palettes Europe") -> dict[str, object]:
+    def side(listing_id: str, org: str, name: str, place: str) -> dict[str, object]:
+        return {
+            "listing_id": listing_id,
+            "organisation_id": org,
+            "title": name,
+            "category": "ewc-150103",
+            "quantity": 40.0,
+            "unit": "pallets",
+            "location": {"lat": 49.1, "lon": 6.1, "place": place},
+            "available_until": datetime(2026, 12, 24, 18, 0, tzinfo=UTC),
+        }
+
+    return {
+        "match_id": match_id,
+        "offer": side("offer-1", "farm", title, "Metz"),
+        "need": side("need-1", "canteen", "Palettes pour l'atelier", "Luxembourg"),
+        "score": 0.8,
+        "reasons": {
+            "distance_km": 55.24,
+            "category_relation": "same",
+            "quantity_fit": "partial",
+            "days_left": 3,
+            "cross_border": True,
+            "countries": ["FR", "LU"],
+        },
+    }
+
+
+def compose(language: str, alerts: list, digest: bool = False) -> EmailMessage:  # type: ignore[type-arg]
+    composer = MailComposer("https://boucle.example", "Boucle <alerts@boucle.example>")
+    letter = Letter("d-1", "hello@cantine.lu", language, alerts, "https://u.example/t", digest)
+    return composer.compose(letter, NOW)
+
+
+def text_of(message: EmailMessage) -> str:
+    return str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def html_of(message: EmailMessage) -> str:
+    return str(message.get_body(("html",)).get_content())  # type: ignore[union-attr]
+
+
+def test_the_buyer_learns_what_how_much_how_far_until_when_and_why_in_french() -> None:
+    buyer, _seller = alerts_for_match(match())
+    message = compose("fr", [buyer])
+    text = text_of(message)
+    assert message["Subject"] == "Nouvelle offre pour votre besoin : 40 palettes Europe"
+    assert (
+        "Une offre près de chez vous correspond à votre besoin « Palettes pour l'atelier »" in text
+    )
+    assert "40 palettes" in text
+    assert "55,2 km" in text
+    assert "24 décembre 2026" in text
+    assert "La quantité couvre une partie du besoin" in text
+    assert "3 jours restants" in text
+    assert "FR → LU" in text
+    assert "https://boucle.example/listings/offer-1" in text
+    assert "https://u.example/t" in text
+
+
+def test_the_seller_hears_in_german_who_needs_what_it_offers() -> None:
+    _buyer, seller = alerts_for_match(match())
+    message = compose("de", [seller])
+    text = text_of(message)
+    assert message["Subject"].startswith("In Ihrer Nähe wird gebraucht, was Sie anbieten")
+    assert "Palettes pour l'atelier (Luxembourg)" in text
+    assert "Paletten" in text
+    assert "https://boucle.example/listings/need-1" in text
+
+
+def test_every_email_has_html_and_text_and_a_one_click_unsubscribe_header() -> None:
+    buyer, _ = alerts_for_match(match())
+    message = compose("en", [buyer])
+    assert message["List-Unsubscribe"] == "<https://u.example/t>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"] == "<d-1@boucle.notifications>"
+    html = html_of(message)
+    assert '<a href="https://u.example/t">Stop these e-mails</a>' in html
+    assert "Same category" in html
+
+
+def test_titles_are_escaped_in_html() -> None:
+    buyer, _ = alerts_for_match(match(title="<script>alert(1)</script>"))
+    html = html_of(compose("en", [buyer]))
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_digest_lists_the_days_alerts_in_one_email() -> None:
+    alerts = [alerts_for_match(match(f"m-{n}", f"Offer {n}"))[0] for n in range(3)]
+    message = compose("en", alerts, digest=True)
+    assert message["Subject"] == "Boucle: 3 new matches today"
+    text = text_of(message)
+    assert all(f"Offer {n}" in text for n in range(3))

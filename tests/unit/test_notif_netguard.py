@@ -1,0 +1,85 @@
+"""Webhook URLs: https outside development, and never the private network unless allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.channels.netguard import UnsafeUrl, check_url
+
+
+def resolving_to(*addresses: str):  # type: ignore[no-untyped-def]
+    return lambda host, port: list(addresses)
+
+
+def check(url: str, *addresses: str, private: bool = False, https: bool = True):  # type: ignore[no-untyped-def]
+    return check_url(
+        url, allow_private=private, require_https=https, resolver=resolving_to(*addresses)
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.1.10", "private"),
+        ("169.254.169.254", "link-local"),  # the cloud metadata service
+        ("::1", "loopback"),
+        ("fe80::1", "link-local"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("0.0.0.0", "unspecified"),
+        ("100.64.0.1", "non-public"),
+    ],
+)
+def test_an_address_on_a_private_network_is_refused(address: str, kind: str) -> None:
+    with pytest.raises(UnsafeUrl, match=kind):
+        check("https://hooks.example.org/in", address)
+
+
+def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:
+    with pytest.raises(UnsafeUrl, match=r"10\.0\.0\.5"):
+        check("https://hooks.example.org/in", "93.184.216.34", "10.0.0.5")
+
+
+def test_a_public_https_url_is_accepted_and_pinned_to_its_checked_address() -> None:
+    target = check("https://hooks.example.org:8443/in?x=1", "93.184.216.34")
+    assert (target.host, target.port, target.path, target.address) == (
+        "hooks.example.org",
+        8443,
+        "/in?x=1",
+        "93.184.216.34",
+    )
+
+
+def test_plain_http_is_refused_outside_development() -> None:
+    with pytest.raises(UnsafeUrl, match="https"):
+        check("http://hooks.example.org/in", "93.184.216.34")
+    assert check("http://hooks.example.org/in", "93.184.216.34", https=False).port == 80
+
+
+def test_private_networks_are_allowed_only_when_the_setting_says_so() -> None:
+    assert check("http://127.0.0.1:9000/", "127.0.0.1", private=True, https=False).port == 9000
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://hooks.example.org/", "https://user:pw@hooks.example.org/", "https:///path", "x" * 3000],
+)
+def test_malformed_or_credential_bearing_urls_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        check(url, "93.184.216.34")
+
+
+def test_a_name_that_does_not_resolve_is_refused() -> None:
+    with pytest.raises(UnsafeUrl, match="does not resolve"):
+        check_url(
+            "https://no-such-host.invalid/",
+            allow_private=False,
+            require_https=True,
+        )
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://exa\x00mple.org/", "https://a b.org/"])
+def test_urls_that_do_not_parse_are_refused_with_a_reason(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        check(url, "93.184.216.34")
