@@ -107,7 +107,7 @@ def _enqueue(
         OutboxRow(
             topic=topic,
             key=event.subject,
-            value=encode_event(event),
+            payload=encode_event(event),
             headers=headers,
             created_at=datetime.now(UTC),
         )

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
+from shared.outbox import OutboxColumns
 from shared.tracking import processed_events_table
 
 
@@ -92,18 +92,10 @@ class DeliveryRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class OutboxRow(Base):
+class OutboxRow(OutboxColumns, Base):
     """A delivery outcome event, written with the outcome and published afterwards in order."""
 
     __tablename__ = "notification_outbox"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    topic: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(200))
-    value: Mapped[bytes] = mapped_column(LargeBinary)
-    headers: Mapped[list[list[str]] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class PreferenceRow(Base):

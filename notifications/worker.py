@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.alerts import Alert
 from notifications.jobs import Job, Sender, addressed
-from notifications.outbox import OutboxRelay
 from notifications.outcomes import PENDING, OutcomeRecorder
 from notifications.retry import DeliveryError, RetryPolicy
 from notifications.store import RETRACTED, alert_from_row
 from notifications.tables import AlertRow, DeliveryRow
 from shared.db import unit_of_work
+from shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class DeliveryWorker:
             try:
                 handled = self.run_once()
                 if self._relay is not None:
-                    handled += self._relay.publish_pending()
+                    handled += self._relay.relay_once()
             except Exception:
                 # The database or the broker is away: everything waits in tables, try again.
                 log.exception("delivery worker turn failed")

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 
-from listings.outbox import OutboxRelay
 from listings.service import ListingService
+from listings.tables import OutboxRow
 from services.listings_db import listings_database
 from services.process import run_until_signalled
 from shared.health import serve_health_from_env
 from shared.kafka import KafkaPublisher
 from shared.logs import configure_logging
 from shared.metrics import OUTBOX_BACKLOG, observe_gauge
+from shared.outbox import OutboxRelay
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def main() -> None:
     publisher = KafkaPublisher(
         settings.kafka_bootstrap_servers, "listings-relay", settings.kafka_request_timeout_ms
     )
-    relay = OutboxRelay(sessions, publisher)
+    relay = OutboxRelay(sessions, publisher, OutboxRow)
     listings = ListingService(sessions, settings.topics.listings)
     observe_gauge(OUTBOX_BACKLOG, relay.pending)
     server = serve_health_from_env("listings-relay", 8005, {"outbox": relay.pending})

@@ -19,8 +19,8 @@ from notifications.dispatch import EmailSender, WebhookDispatch, senders
 from notifications.handler import MatchAlertHandler
 from notifications.mail import MailComposer
 from notifications.organisations import OrganisationStore
-from notifications.outbox import OutboxRelay
 from notifications.outcomes import OutcomeRecorder
+from notifications.tables import OutboxRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import category_label, lineage, webhook_policy
 from notifications.worker import DeliveryWorker
@@ -30,6 +30,7 @@ from shared.db import database_check
 from shared.health import serve_health_from_env
 from shared.kafka import EventConsumer, KafkaPublisher, TableReader, ensure_topics, standard_topics
 from shared.logs import configure_logging
+from shared.outbox import OutboxRelay
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
 
@@ -59,7 +60,7 @@ def build_worker(
         senders(email, webhook),
         OutcomeRecorder(settings.topics.deliveries),
         config.retry,
-        relay=OutboxRelay(sessions, publisher),
+        relay=OutboxRelay(sessions, publisher, OutboxRow),
         poll_interval_s=config.worker_poll_interval_s,
     )
 

@@ -24,9 +24,9 @@ from notifications.dispatch import EmailSender, WebhookDispatch, senders
 from notifications.handler import MatchAlertHandler
 from notifications.mail import MailComposer
 from notifications.organisations import OrganisationStore
-from notifications.outbox import OutboxRelay
 from notifications.outcomes import OutcomeRecorder
 from notifications.retry import RetryPolicy
+from notifications.tables import OutboxRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from notifications.worker import DeliveryWorker
@@ -34,6 +34,7 @@ from services.notifications_db import notifications_database
 from shared.event_schemas import MATCH_FOUND, ORGANISATION_REGISTERED
 from shared.events import Event
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
+from shared.outbox import OutboxRelay
 from shared.settings import Topics
 from shared.taxonomy import Taxonomy
 
@@ -145,7 +146,7 @@ class Notifier:
     def deliver_due(self) -> int:
         """One turn of the worker, then its outcome events out to Kafka."""
         handled = self.worker.run_once()
-        self.relay.publish_pending()
+        self.relay.relay_once()
         return handled
 
 
@@ -175,7 +176,7 @@ def build_notifier(
         BASE_URL,
     )
     policy = WebhookPolicy(allow_private=allow_private, require_https=False, read_timeout_s=2)
-    relay = OutboxRelay(sessions, publisher)
+    relay = OutboxRelay(sessions, publisher, OutboxRow)
     worker = DeliveryWorker(
         sessions,
         senders(email_sender, WebhookDispatch(WebhookSender(policy), BASE_URL)),
