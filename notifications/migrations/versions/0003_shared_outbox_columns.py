@@ -6,8 +6,6 @@ Create Date: 2026-11-26 15:52:38.929361
 """
 
 from alembic import op
-import sqlalchemy as sa
-
 
 revision = "0003"
 down_revision = "0002"
