@@ -6,18 +6,23 @@ topic for the work, while each reads the whole topic into its own index for the 
 
 from __future__ import annotations
 
+import logging
 import os
 
-from matching.domain import ListingIndex
-from matching.handler import MatchingHandler, apply_to_index
+from matching.handler import MatchingHandler
+from matching.index import ListingIndex
+from matching.replica import DEFAULT_SUPERSEDED_TTL_S, Replica
 from services.process import run_until_signalled
 from shared.events import Event
+from shared.geo.distance import country_of
 from shared.health import serve_health_from_env
 from shared.kafka import EventConsumer, KafkaPublisher, TableReader, ensure_topics, standard_topics
 from shared.logs import configure_logging
 from shared.settings import Settings
+from shared.taxonomy import Taxonomy
 
 GROUP_ID = "matching"
+log = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -26,9 +31,11 @@ def main() -> None:
     settings = Settings.from_env()
     bootstrap = settings.kafka_bootstrap_servers
     ensure_topics(bootstrap, standard_topics(settings.topics))
-    index = ListingIndex()
-    replica = TableReader(bootstrap, settings.topics.listings, lambda e: apply_to_index(index, e))
-    replica.catch_up(timeout_s=300)
+    ttl_s = float(os.environ.get("MATCHER_SUPERSEDED_TTL_S", DEFAULT_SUPERSEDED_TTL_S))
+    replica = Replica(ListingIndex(Taxonomy.load_default(), country_of), ttl_s=ttl_s)
+    table = TableReader(bootstrap, settings.topics.listings, replica.apply)
+    loaded = table.catch_up(timeout_s=float(os.environ.get("MATCHER_STARTUP_TIMEOUT_S", "600")))
+    log.info("replica rebuilt from %d listing events: %d active", loaded, len(replica))
     publisher = KafkaPublisher(bootstrap, "matcher", settings.kafka_request_timeout_ms)
 
     def publish(event: Event) -> None:
@@ -38,19 +45,19 @@ def main() -> None:
         bootstrap,
         os.environ.get("MATCHER_GROUP_ID", GROUP_ID),
         [settings.topics.listings],
-        MatchingHandler(index, publish),
+        MatchingHandler(replica, publish),
         publisher,
         # The replica must hold everything written before this batch, so a pair whose two
         # sides sit in different partitions is seen by whichever side comes second.
-        before_batch=replica.catch_up,
+        before_batch=table.catch_up,
         after_batch=publisher.flush,
     )
-    server = serve_health_from_env("matcher", 8003, {"index": lambda: len(index)})
+    server = serve_health_from_env("matcher", 8003, {"index": lambda: len(replica)})
     try:
         run_until_signalled(consumer.run)
     finally:
         server.shutdown()
-        replica.close()
+        table.close()
         publisher.close()
 
 

@@ -1,12 +1,19 @@
-"""The thin matching rules: same category, opposite kinds, other organisation, within radius."""
+"""The matching rules for one offer and one need, and the score that ranks matches."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from matching.domain import ActiveListing, ListingIndex, evaluate, match_id
+import pytest
 
-# Metz and Luxembourg City are about 50 km apart.
+from matching.domain import ActiveListing, Match, match_id
+from matching.rules import OUT_OF_RANGE, evaluate, rejection
+from shared.taxonomy import Taxonomy
+
+TAXONOMY = Taxonomy.load_default()
+NOW = 1_800_000_000.0
+DAY = 86_400.0
+# Metz and Luxembourg City are about 55 km apart.
 METZ = (49.1193, 6.1757)
 LUXEMBOURG = (49.6116, 6.1319)
 
@@ -19,65 +26,127 @@ def listing(kind: str, where: tuple[float, float], **overrides: object) -> Activ
         category="ewc-150103",
         lat=where[0],
         lon=where[1],
-        radius_km=80.0,
         quantity=10.0,
         unit="pallets",
         title=f"{kind} of pallets",
         version=1,
+        radius_km=80.0 if kind == "need" else 0.0,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
-def test_a_need_within_its_radius_of_an_offer_matches_it() -> None:
-    match = evaluate(listing("offer", METZ), listing("need", LUXEMBOURG))
+def check(offer: ActiveListing, need: ActiveListing) -> Match | None:
+    return evaluate(offer, need, TAXONOMY, NOW)
+
+
+def test_a_need_within_its_radius_of_an_offer_matches_it_with_its_reasons() -> None:
+    match = check(listing("offer", METZ), listing("need", LUXEMBOURG))
     assert match is not None
-    assert 45 < match.distance_km < 60
+    assert 54 < match.distance_km < 56
     assert match.category_relation == "same"
+    assert match.quantity_fit == "full"
+    assert match.days_left is None
     assert 0 < match.score <= 1
 
 
 def test_a_need_whose_radius_stops_short_of_the_offer_does_not_match() -> None:
-    assert evaluate(listing("offer", METZ), listing("need", LUXEMBOURG, radius_km=40)) is None
+    need = listing("need", LUXEMBOURG, radius_km=40)
+    assert check(listing("offer", METZ), need) is None
+    assert rejection(listing("offer", METZ), need, TAXONOMY, NOW) == OUT_OF_RANGE
 
 
-def test_listings_of_different_categories_do_not_match() -> None:
+def test_an_offer_delivers_no_further_than_its_delivery_radius() -> None:
+    need = listing("need", LUXEMBOURG)
+    assert check(listing("offer", METZ, delivery_radius_km=30), need) is None
+    assert check(listing("offer", METZ, delivery_radius_km=60), need) is not None
+
+
+@pytest.mark.parametrize(
+    ("need_category", "relation"),
+    [("ewc-150103", "same"), ("ewc-1501", "parent"), ("ewc-15", "ancestor")],
+)
+def test_a_need_for_a_broader_category_matches_and_says_how(
+    need_category: str, relation: str
+) -> None:
+    match = check(listing("offer", METZ), listing("need", LUXEMBOURG, category=need_category))
+    assert match is not None and match.category_relation == relation
+
+
+def test_an_offer_of_a_broader_category_than_the_need_does_not_match() -> None:
+    offer = listing("offer", METZ, category="ewc-1501")
+    assert check(offer, listing("need", LUXEMBOURG)) is None
+
+
+def test_listings_of_unrelated_categories_do_not_match() -> None:
     need = listing("need", LUXEMBOURG, category="ewc-170405")
-    assert evaluate(listing("offer", METZ), need) is None
+    assert check(listing("offer", METZ), need) is None
 
 
 def test_an_organisation_is_not_matched_with_itself() -> None:
     need = listing("need", LUXEMBOURG, organisation_id="org-offer")
-    assert evaluate(listing("offer", METZ), need) is None
+    assert check(listing("offer", METZ), need) is None
+
+
+def test_availability_windows_must_overlap() -> None:
+    offer = listing("offer", METZ, starts_at=NOW + 10 * DAY, ends_at=NOW + 20 * DAY)
+    assert check(offer, listing("need", LUXEMBOURG, ends_at=NOW + 5 * DAY)) is None
+    match = check(offer, listing("need", LUXEMBOURG, ends_at=NOW + 15 * DAY))
+    assert match is not None and match.days_left == 15
+
+
+def test_an_expired_listing_does_not_match() -> None:
+    offer = listing("offer", METZ, ends_at=NOW - 1)
+    assert check(offer, listing("need", LUXEMBOURG)) is None
+
+
+def test_an_offer_below_the_needs_minimum_does_not_match() -> None:
+    need = listing("need", LUXEMBOURG, quantity=20.0, min_quantity=12.0)
+    assert check(listing("offer", METZ, quantity=10.0), need) is None
+
+
+def test_an_offer_between_the_minimum_and_the_need_is_a_partial_fit() -> None:
+    need = listing("need", LUXEMBOURG, quantity=20.0, min_quantity=5.0)
+    match = check(listing("offer", METZ, quantity=10.0), need)
+    assert match is not None and match.quantity_fit == "partial"
+    full = check(listing("offer", METZ, quantity=20.0), need)
+    assert full is not None and full.quantity_fit == "full" and full.score > match.score
+
+
+def test_quantities_compare_across_units_of_one_dimension() -> None:
+    need = listing("need", LUXEMBOURG, quantity=1.0, unit="t", min_quantity=0.4)
+    assert check(listing("offer", METZ, quantity=500.0, unit="kg"), need) is not None
+    assert check(listing("offer", METZ, quantity=300.0, unit="kg"), need) is None
+
+
+def test_units_that_do_not_compare_match_only_a_need_without_a_minimum() -> None:
+    offer = listing("offer", METZ, quantity=40.0, unit="pallets")
+    free = check(offer, listing("need", LUXEMBOURG, unit="kg"))
+    assert free is not None and free.quantity_fit == "partial"
+    assert check(offer, listing("need", LUXEMBOURG, unit="kg", min_quantity=100.0)) is None
+
+
+def test_the_score_follows_the_documented_formula() -> None:
+    # 55 km of an 80 km reach, same category, full quantity.
+    match = check(listing("offer", METZ), listing("need", LUXEMBOURG))
+    assert match is not None
+    expected = 0.55 * (1 - match.distance_km / 80) + 0.25 * 1.0 + 0.20 * 1.0
+    assert match.score == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_closer_offer_scores_higher() -> None:
+    need = listing("need", LUXEMBOURG)
+    near = check(listing("offer", (49.60, 6.13)), need)
+    far = check(listing("offer", METZ), need)
+    assert near is not None and far is not None and near.score > far.score
+
+
+def test_a_pair_across_a_border_says_so() -> None:
+    match = check(listing("offer", METZ, country="FR"), listing("need", LUXEMBOURG, country="LU"))
+    assert match is not None and match.cross_border and match.countries == ("FR", "LU")
 
 
 def test_the_same_pair_always_gets_the_same_match_id() -> None:
     assert match_id("o1", "n1") == match_id("o1", "n1")
     assert match_id("o1", "n1") != match_id("n1", "o1")
-
-
-def test_the_index_finds_matches_from_either_side_and_best_first() -> None:
-    index = ListingIndex()
-    near = listing("offer", (49.60, 6.13), id="near")
-    far = listing("offer", METZ, id="far")
-    need = listing("need", LUXEMBOURG, id="need")
-    for item in (near, far, need):
-        index.put(item)
-    assert [m.offer.id for m in index.find_matches(need)] == ["near", "far"]
-    assert [m.need.id for m in index.find_matches(near)] == ["need"]
-
-
-def test_an_older_version_never_overwrites_a_newer_one_in_the_index() -> None:
-    index = ListingIndex()
-    index.put(listing("need", LUXEMBOURG, id="n", version=2, title="new"))
-    index.put(listing("need", LUXEMBOURG, id="n", version=1, title="old"))
-    current = index.get("n")
-    assert current is not None and current.title == "new"
-
-
-def test_a_removed_listing_stops_matching() -> None:
-    index = ListingIndex()
-    offer = listing("offer", METZ, id="o")
-    index.put(offer)
-    index.put(listing("need", LUXEMBOURG, id="n"))
-    index.remove("n")
-    assert index.find_matches(offer) == []
+    # Ids published before this issue stay valid.
+    assert match_id("o1", "n1") == "76f904e1-3769-5610-bb9f-4f39ba008bdf"

@@ -1,0 +1,175 @@
+"""Active listings stored column by column, so memory stays small and filters vectorise.
+
+One row per listing: numbers in numpy arrays, repeated strings (organisations, units,
+countries, categories) as small integer codes, ids and titles in plain lists. A removed
+listing's row goes on a free list and is reused by the next one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.domain import NEED, OFFER, ActiveListing
+
+IntArray = npt.NDArray[np.int64]
+KINDS = (OFFER, NEED)
+
+# name -> (dtype, value of an empty cell)
+_COLUMNS: dict[str, tuple[type, float]] = {
+    "kind": (np.int8, -1),
+    "category": (np.int16, -1),
+    "organisation": (np.int32, -1),
+    "unit": (np.int8, -1),
+    "country": (np.int8, 0),
+    "version": (np.int64, 0),
+    "lat": (np.float64, math.nan),
+    "lon": (np.float64, math.nan),
+    "radius": (np.float64, math.nan),
+    "delivery": (np.float64, math.nan),
+    "quantity": (np.float64, math.nan),
+    "min_quantity": (np.float64, math.nan),
+    "starts": (np.float64, -math.inf),
+    "ends": (np.float64, math.inf),
+}
+
+
+class Codes:
+    """Strings interned as small integers, both ways."""
+
+    def __init__(self, values: tuple[str, ...] | list[str] = ()) -> None:
+        self.values: list[str] = []
+        self._codes: dict[str, int] = {}
+        for value in values:
+            self.code(value)
+
+    def code(self, value: str) -> int:
+        """The value's code, assigning the next one on first sight."""
+        found = self._codes.get(value)
+        if found is None:
+            found = self._codes[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class ListingTable:
+    """The columns of the active listings; `row_of` finds a listing's row by id."""
+
+    def __init__(self, categories: list[str], capacity: int = 1024) -> None:
+        self.categories = Codes(categories)
+        self.organisations = Codes()
+        self.units = Codes()
+        self.countries = Codes(["", "?"])  # 0: not resolved yet, 1: outside coverage
+        self.row_of: dict[str, int] = {}
+        self.ids: list[str | None] = [None] * capacity
+        self.titles: list[str] = [""] * capacity
+        self.places: list[str | None] = [None] * capacity
+        self._free: list[int] = list(range(capacity - 1, -1, -1))
+        self.columns: dict[str, np.ndarray] = {
+            name: np.full(capacity, empty, dtype) for name, (dtype, empty) in _COLUMNS.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self.row_of)
+
+    def column(self, name: str) -> np.ndarray:
+        """The whole column (index it with rows)."""
+        return self.columns[name]
+
+    def add(self, listing: ActiveListing) -> int:
+        """Store `listing` (not yet present) in a free row; returns the row."""
+        if not self._free:
+            self._grow()
+        row = self._free.pop()
+        self.row_of[listing.id] = row
+        self.ids[row] = listing.id
+        self.titles[row] = listing.title
+        self.places[row] = listing.place
+        for name, value in self._encode(listing).items():
+            self.columns[name][row] = value
+        return row
+
+    def remove(self, listing_id: str) -> int | None:
+        """Free the listing's row; returns it, or None when the listing is absent."""
+        row = self.row_of.pop(listing_id, None)
+        if row is None:
+            return None
+        self.ids[row] = None
+        self.titles[row] = ""
+        self.places[row] = None
+        for name, (_, empty) in _COLUMNS.items():
+            self.columns[name][row] = empty
+        self._free.append(row)
+        return row
+
+    def get(self, row: int) -> ActiveListing:
+        """The listing stored in `row`."""
+        c = self.columns
+        listing_id = self.ids[row]
+        assert listing_id is not None, f"row {row} is free"
+        country = int(c["country"][row])
+        return ActiveListing(
+            id=listing_id,
+            organisation_id=self.organisations.values[int(c["organisation"][row])],
+            kind=KINDS[int(c["kind"][row])],
+            category=self.categories.values[int(c["category"][row])],
+            lat=float(c["lat"][row]),
+            lon=float(c["lon"][row]),
+            quantity=float(c["quantity"][row]),
+            unit=self.units.values[int(c["unit"][row])],
+            title=self.titles[row],
+            version=int(c["version"][row]),
+            radius_km=float(c["radius"][row]),
+            delivery_radius_km=_none_if(c["delivery"][row], math.nan),
+            min_quantity=_none_if(c["min_quantity"][row], math.nan),
+            starts_at=_none_if(c["starts"][row], -math.inf),
+            ends_at=_none_if(c["ends"][row], math.inf),
+            place=self.places[row],
+            country=self.countries.values[country] if country > 1 else None,
+        )
+
+    def _encode(self, listing: ActiveListing) -> dict[str, float | int]:
+        return {
+            "kind": KINDS.index(listing.kind),
+            "category": self.categories.code(listing.category),
+            "organisation": self.organisations.code(listing.organisation_id),
+            "unit": self.units.code(listing.unit),
+            "country": self.countries.code(listing.country) if listing.country else 0,
+            "version": listing.version,
+            "lat": listing.lat,
+            "lon": listing.lon,
+            "radius": listing.radius_km,
+            "delivery": _nan_if_none(listing.delivery_radius_km, math.nan),
+            "quantity": listing.quantity,
+            "min_quantity": _nan_if_none(listing.min_quantity, math.nan),
+            "starts": _nan_if_none(listing.starts_at, -math.inf),
+            "ends": _nan_if_none(listing.ends_at, math.inf),
+        }
+
+    def _grow(self) -> None:
+        old = len(self.ids)
+        new = max(1024, old * 2)
+        for name, (_, empty) in _COLUMNS.items():
+            grown = np.full(new, empty, self.columns[name].dtype)
+            grown[:old] = self.columns[name]
+            self.columns[name] = grown
+        self.ids.extend([None] * (new - old))
+        self.titles.extend([""] * (new - old))
+        self.places.extend([None] * (new - old))
+        self._free.extend(range(new - 1, old - 1, -1))
+
+
+def _nan_if_none(value: float | None, empty: float) -> float:
+    return empty if value is None else value
+
+
+def _none_if(value: np.floating, empty: float) -> float | None:
+    number = float(value)
+    if math.isnan(empty):
+        return None if math.isnan(number) else number
+    return None if number == empty else number
