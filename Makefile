@@ -38,7 +38,7 @@ test-unit: venv translations
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared listings matching notifications monitor services
+	$(BIN)/mypy shared listings matching notifications monitor services bench
 
 # Kafka's own CLI from the same jars, e.g. make kafka ARGS="topics --bootstrap-server 127.0.0.1:9092 --list"
 kafka: kafka-jars
