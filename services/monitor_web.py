@@ -21,7 +21,9 @@ from shared.logs import configure_logging
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
 
+SHUTDOWN_KEY = "boucle.monitor_shutdown"
 WORKERS_KEY = "boucle.monitor_workers"
+SHUTDOWN_KEY = "boucle.monitor_shutdown"
 
 
 def create_app(settings: Settings | None = None, config: MonitorConfig | None = None) -> Flask:
@@ -58,8 +60,13 @@ def create_app(settings: Settings | None = None, config: MonitorConfig | None = 
         config.health_timeout_s,
     )
     workers.start()
-    atexit.register(workers.stop)
-    atexit.register(publisher.close)
+
+    def shut_down() -> None:
+        workers.stop()
+        inspector.close()
+        publisher.close()
+
+    atexit.register(shut_down)
     app = build_app(
         service,
         config,
@@ -67,4 +74,5 @@ def create_app(settings: Settings | None = None, config: MonitorConfig | None = 
         health_checks={"follower": lambda: service.tail.last_seq},
     )
     app.extensions[WORKERS_KEY] = workers
+    app.extensions[SHUTDOWN_KEY] = shut_down
     return app

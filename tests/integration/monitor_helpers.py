@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from monitor.config import MonitorConfig
-from services.monitor_web import WORKERS_KEY, create_app
+from services.monitor_web import SHUTDOWN_KEY, create_app
 from shared.auth import Principal, session_login
 from shared.events import Event
 from shared.kafka import ensure_topics, standard_topics
@@ -44,7 +44,7 @@ def running_monitor(
     try:
         yield app
     finally:
-        app.extensions[WORKERS_KEY].stop()
+        app.extensions[SHUTDOWN_KEY]()
 
 
 def log_in(client: Any, role: str = "admin") -> None:
