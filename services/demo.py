@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import sys
+import unicodedata
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,17 @@ LISTINGS = [
 ]
 
 
+def _ascii_slug(name: str) -> str:
+    """ "Saarbrücker Tafel" -> "saarbruckertafel": demo logins anyone can type."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())[:20]
+
+
+def demo_login(index: int) -> str:
+    """The login e-mail of the demo organisation at `index`."""
+    return f"demo-{index}@{_ascii_slug(ORGANISATIONS[index][0])}.example"
+
+
 class ApiClient:
     """Just enough HTTP to drive the public API, with bounded timeouts."""
 
@@ -138,7 +150,7 @@ def load_demo(client: ApiClient, seed: int = 2026) -> tuple[int, int]:
     now = datetime.now(UTC)
     organisations = listings = 0
     for index, (name, kind, country, place, language) in enumerate(ORGANISATIONS):
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        slug = _ascii_slug(name)
         try:
             registered = client.post(
                 "/api/v1/organisations",
