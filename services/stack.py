@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +46,9 @@ def _gunicorn(app: str, port: int, threads: int = 8) -> list[str]:
         str(threads),
         "--timeout",
         "120",
+        # Open live feeds must not hold a shutdown for gunicorn's default 30 s.
+        "--graceful-timeout",
+        "5",
         "--log-level",
         "warning",
     ]
@@ -107,7 +112,8 @@ class ServiceStack:
             if health_port is not None:
                 env["HEALTH_PORT"] = str(health_port)
             log.info("starting %s", name)
-            self.children[name] = subprocess.Popen(command, env=env)
+            # A group of its own: stopping it reaches gunicorn's workers too, not just the master.
+            self.children[name] = subprocess.Popen(command, env=env, start_new_session=True)
         self.wait_healthy(timeout)
 
     def dead(self) -> dict[str, int]:
@@ -133,16 +139,21 @@ class ServiceStack:
         raise RuntimeError(f"services not healthy after {timeout:.0f}s: {last}")
 
     def stop(self, timeout: float = 15) -> None:
-        """SIGTERM every process, then SIGKILL what is still running after `timeout`."""
+        """SIGTERM every process group, then SIGKILL what is still running after `timeout`."""
         for child in self.children.values():
-            if child.poll() is None:
-                child.terminate()
+            _signal_group(child, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for name, child in self.children.items():
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 log.warning("%s did not stop in time; killing it", name)
-                child.kill()
-                child.wait()
+            # Whatever is left of the group (a worker busy with a live feed) goes now.
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
         self.children.clear()
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)

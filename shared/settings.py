@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_VAR_DIR = REPO_ROOT / "var"
+# Where `make run` keeps its SQLite files, broker log dir and caught e-mails.
+DEFAULT_VAR_DIR = Path(os.environ.get("BOUCLE_VAR_DIR", str(REPO_ROOT / "var")))
 
 
 def _env_bool(name: str, default: bool) -> bool:
