@@ -49,7 +49,8 @@ class Settings:
     environment: str = "development"
     topics: Topics = field(default_factory=Topics)
     kafka_request_timeout_ms: int = 10_000
-    outbox_poll_interval_s: float = 0.2
+    # How often the relay looks for new outbox rows: the floor of a listing-to-match latency.
+    outbox_poll_interval_s: float = 0.05
 
     @property
     def is_development(self) -> bool:
@@ -84,5 +85,5 @@ class Settings:
                 deliveries=f"{prefix}deliveries",
             ),
             kafka_request_timeout_ms=int(env.get("KAFKA_REQUEST_TIMEOUT_MS", "10000")),
-            outbox_poll_interval_s=float(env.get("OUTBOX_POLL_INTERVAL_S", "0.2")),
+            outbox_poll_interval_s=float(env.get("OUTBOX_POLL_INTERVAL_S", "0.05")),
         )
