@@ -4,10 +4,12 @@ three languages, and nobody changing another organisation's listing."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
 
+from shared.auth import Principal, session_login
 from tests.conftest import random_id
 from tests.integration.listings_client import listing_body, listings_app, register
 
@@ -193,3 +195,31 @@ def test_a_member_creates_a_token_on_its_page_and_revokes_it(client):
         f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf(client, "/account/tokens")}
     )
     assert client.get("/api/v1/organisations/me", headers=auth).status_code == 401
+
+
+def test_an_admin_moderates_another_organisations_listing(client):
+    owner = register(client)
+    listing = client.post(
+        "/api/v1/listings", json=listing_body(), headers=owner["headers"]
+    ).get_json()
+    with client.session_transaction() as session:
+        admin = Principal(organisation_id="admins", user_id="admin-1", role="admin")
+        session_login(session, admin, "en", datetime.now(UTC))
+    token = csrf(client, f"/listings/{listing['id']}")
+    client.post(
+        f"/listings/{listing['id']}/action", data={"csrf_token": token, "action": "withdraw"}
+    )
+    assert (
+        client.get(f"/api/v1/listings/{listing['id']}", headers=owner["headers"]).get_json()[
+            "status"
+        ]
+        == "withdrawn"
+    )
+
+
+def test_the_api_has_an_interactive_page_served_without_a_cdn(client):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert {"/api/v1/listings", "/api/v1/organisations", "/api/v1/categories"} <= set(spec["paths"])
