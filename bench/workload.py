@@ -26,11 +26,11 @@ KM_PER_DEGREE = 111.2
 COMMON = ["reuse-pallets", "ewc-150103", "produce-vegetables-potatoes", "ewc-170201"]
 
 
-def places() -> tuple[list[tuple[float, float]], list[float]]:
-    """(lat, lon) of every gazetteer place, and its population as the weight."""
+def places() -> tuple[list[tuple[float, float, str]], list[float]]:
+    """(lat, lon, country) of every gazetteer place, and its population as the weight."""
     text = resources.files("shared").joinpath("data", "gazetteer.csv").read_text("utf-8")
     rows = list(csv.DictReader(text.splitlines()))
-    points = [(float(r["lat"]), float(r["lon"])) for r in rows]
+    points = [(float(r["lat"]), float(r["lon"]), r["country"]) for r in rows]
     return points, [max(500.0, float(r["population"] or 0)) for r in rows]
 
 
@@ -70,7 +70,7 @@ def _listing(
     taxonomy: Taxonomy,
     key: str,
     i: int,
-    point: tuple[float, float],
+    point: tuple[float, float, str],
     category: str,
     now: float,
     radius_km: tuple[float, float],
@@ -105,6 +105,8 @@ def _listing(
         min_quantity=round(quantity * 0.3, 1) if kind == "need" and rng.random() < 0.3 else None,
         starts_at=starts,
         ends_at=ends,
+        # The listings service fills the country from the geocoded place; so does the workload.
+        country=point[2],
     )
 
 
@@ -120,7 +122,7 @@ def event_data(listing: ActiveListing, updated_at: datetime | None = None) -> di
         "quantity": listing.quantity,
         "min_quantity": listing.min_quantity,
         "unit": listing.unit,
-        "location": {"lat": listing.lat, "lon": listing.lon},
+        "location": {"lat": listing.lat, "lon": listing.lon, "country": listing.country},
         "radius_km": listing.radius_km,
         "delivery_radius_km": listing.delivery_radius_km,
         "available_from": _moment(listing.starts_at),
