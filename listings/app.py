@@ -24,7 +24,7 @@ from listings.service import ListingService
 from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
 from shared.i18n import init_i18n
 from shared.taxonomy import Taxonomy
-from shared.web import json_error, register_health, register_page_frame
+from shared.web import register_health, register_page_frame
 
 STATUS_LABELS = {
     "draft": _l("draft"),
@@ -88,7 +88,7 @@ def create_app(
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
     app.register_blueprint(web.bp)
-    register_error_pages(app, json_error)
+    register_error_pages(app)
     register_health(app, health_checks)
     app.jinja_env.globals.update(unit_label=_label(UNIT_LABELS), status_label=_label(STATUS_LABELS))
     return app

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 
 from listings import errors
+from shared.web import error_response, register_json_errors
 
 
 def field_error(field: str, message: str) -> BadRequest:
@@ -22,8 +23,8 @@ class ConflictError(HTTPException):
     description = "conflict"
 
 
-def register_error_pages(app: Flask, json_errors: Any) -> None:
-    """Map use-case errors to 404/403/409; HTML pages outside /api, JSON under /api."""
+def register_error_pages(app: Flask) -> None:
+    """Map use-case errors to 404/403/409, answered like every other HTTP error."""
 
     def translate(error: errors.ListingsError) -> HTTPException:
         if isinstance(error, errors.NotFound):
@@ -34,10 +35,6 @@ def register_error_pages(app: Flask, json_errors: Any) -> None:
 
     @app.errorhandler(errors.ListingsError)
     def _use_case_error(error: errors.ListingsError) -> Any:
-        return _http_error(translate(error))
+        return error_response(translate(error))
 
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Any:
-        if request.path.startswith("/api/"):
-            return json_errors(error)
-        return render_template("error.html", error=error), error.code or 500
+    register_json_errors(app)

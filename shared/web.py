@@ -39,11 +39,21 @@ def json_error(error: HTTPException) -> Any:
 
 
 def register_json_errors(app: Flask) -> None:
-    """Answer API errors as JSON `{code, status, message, errors?}`, never an HTML page."""
+    """Errors as JSON under /api/ (and for clients asking for JSON), as a page elsewhere."""
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
+        return error_response(error)
+
+
+def error_response(error: HTTPException) -> Any:
+    """The answer for an HTTP error: JSON for the API, the page frame's error page otherwise."""
+    wants_json = flask.request.path.startswith("/api/") or (
+        flask.request.accept_mimetypes.best == "application/json"
+    )
+    if wants_json:
         return json_error(error)
+    return flask.render_template("error.html", error=error), error.code or 500
 
 
 def register_health(app: Flask, checks: dict[str, Callable[[], object]]) -> None:

@@ -223,3 +223,11 @@ def test_the_api_has_an_interactive_page_served_without_a_cdn(client):
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/api/v1/openapi.json").get_json()
     assert {"/api/v1/listings", "/api/v1/organisations", "/api/v1/categories"} <= set(spec["paths"])
+
+
+def test_a_missing_page_is_a_page_in_the_visitors_language_and_the_api_answers_json(client):
+    page = client.get("/listings/00000000-0000-4000-8000-000000000000?lang=de")
+    assert page.status_code == 404
+    assert "Nicht gefunden" in page.get_data(as_text=True)
+    api = client.get("/api/v1/listings/00000000-0000-4000-8000-000000000000")
+    assert (api.status_code, api.get_json()["code"]) == (404, 404)
