@@ -12,11 +12,15 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, session
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
 from shared.auth import bearer_token, principal_from_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_TOKEN_KEY = "boucle.monitor_api_token"
+API_TOKEN_CALLER = "api-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def current_admin() -> str | None:
@@ -24,7 +28,7 @@ def current_admin() -> str | None:
     token = current_app.config.get(API_TOKEN_KEY)
     presented = bearer_token(request.headers.get("Authorization"))
     if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
-        return "api-token"
+        return API_TOKEN_CALLER
     principal = principal_from_session(session)
     if principal is not None and principal.is_admin:
         return principal.user_id or principal.organisation_id
@@ -46,8 +50,14 @@ def admin_page(view: F) -> F:
 
 
 def refuse_non_admin() -> Any:
-    """None for an admin; else 401 JSON (no login) or 403 JSON (a member)."""
-    if current_admin() is not None:
+    """None for an admin; else 401 JSON (no login) or 403 JSON (a member).
+
+    An admin's change through its session cookie must also carry the page's CSRF token.
+    """
+    admin = current_admin()
+    if admin is not None:
+        if request.method not in SAFE_METHODS and admin != API_TOKEN_CALLER:
+            _require_csrf()
         return None
     if principal_from_session(session) is None:
         response = jsonify(code=401, status="Unauthorized", message="log in as an admin")
@@ -66,3 +76,13 @@ def admin_api(view: F) -> F:
         return refused if refused is not None else view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _require_csrf() -> None:
+    # A change made with the admin's session cookie must come from our own page: another
+    # site could make the browser send that cookie, but cannot read the page's token.
+    token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        abort(400, "send the page's CSRF token (X-CSRFToken header), or use the API token")

@@ -18,7 +18,7 @@ from monitor.service import MonitorService
 from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
 from shared.i18n import init_i18n
 from shared.metrics import register_metrics
-from shared.web import register_health, register_page_frame
+from shared.web import register_health, register_json_errors, register_page_frame
 
 TRANSLATIONS = Path(__file__).with_name("translations")
 
@@ -62,6 +62,9 @@ def _wants_json() -> bool:
 
 
 def _register_errors(app: Flask) -> None:
+    # Any other HTTP error: JSON with its reason under /api/, the shared error page elsewhere.
+    register_json_errors(app)
+
     @app.errorhandler(BrokerUnavailable)
     def _broker_down(error: BrokerUnavailable) -> Any:
         if _wants_json():
