@@ -46,7 +46,7 @@ def create_app(
     app.config[pages_activity.TILE_ATTRIBUTION_KEY] = config.tile_attribution
     app.extensions[api.SERVICE_KEY] = service
     csrf = CSRFProtect(app)
-    csrf.exempt(api.blp)  # bearer tokens or JSON bodies; SameSite=Lax covers the cookie
+    csrf.exempt(api.blp)  # the API checks it itself: session callers need X-CSRFToken
     Api(app).register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
     register_page_frame(app)
