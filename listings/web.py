@@ -3,6 +3,7 @@ browse near a place. Views stay thin: validate the form, call a use case, redire
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from listings.accounts import AccountService
 from listings.auth import current_principal
+from listings.domain import Listing
 from listings.errors import Conflict
 from listings.forms import ListingForm, LoginForm, RegisterForm, SearchForm, TokenForm
 from listings.limits import limiter
@@ -89,7 +91,27 @@ def browse() -> str:
         page=page,
     )
     results = _ext("listing_search").search(query) if not form.errors else None
-    return render_template("browse.html", form=form, results=results)
+    markers = [_marker(hit.listing) for hit in results.hits] if results else []
+    return render_template(
+        "browse.html",
+        form=form,
+        results=results,
+        markers=markers,
+        map_tile_url=os.environ.get("MAP_TILE_URL", ""),
+        map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
+    )
+
+
+def _marker(listing: Listing) -> dict[str, Any]:
+    """What the map shows of a listing: where, what, and a link to it."""
+    kind = _("Offer") if listing.kind == "offer" else _("Need")
+    return {
+        "lat": listing.lat,
+        "lon": listing.lon,
+        "kind": listing.kind,
+        "label": f"{kind}: {listing.title} ({listing.quantity:g} {listing.unit})",
+        "url": url_for("pages.listing_page", listing_id=listing.id),
+    }
 
 
 @bp.route("/register", methods=["GET", "POST"])

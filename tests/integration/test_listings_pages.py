@@ -3,6 +3,7 @@ three languages, and nobody changing another organisation's listing."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -231,3 +232,16 @@ def test_a_missing_page_is_a_page_in_the_visitors_language_and_the_api_answers_j
     assert "Nicht gefunden" in page.get_data(as_text=True)
     api = client.get("/api/v1/listings/00000000-0000-4000-8000-000000000000")
     assert (api.status_code, api.get_json()["code"]) == (404, 404)
+
+
+def test_search_results_come_with_a_map_of_them(client):
+    org = register(client)
+    body = listing_body(title="Pallets in Metz")
+    client.post("/api/v1/listings", json=body, headers=org["headers"])
+    page = client.get("/listings?place=Metz&radius_km=25").get_data(as_text=True)
+    markers = re.search(r'<script type="application/json" id="map-markers">(.+?)</script>', page)
+    assert markers, "the results page carries the map's markers"
+    [marker] = json.loads(markers.group(1))
+    assert marker["label"].endswith("Pallets in Metz (40 pallets)")
+    assert (round(marker["lat"], 2), round(marker["lon"], 2)) == (49.12, 6.18)
+    assert client.get("/assets/vendor/leaflet/leaflet.js").status_code == 200, "no CDN"

@@ -1,4 +1,5 @@
-// The map of active offers and needs: country borders (or tiles, if configured) and markers.
+// A map of offers and needs: country borders (or tiles, if configured) and one marker each.
+// Used by the monitor's activity page and the listings search; the pages work without it.
 (function () {
   "use strict";
   var element = document.getElementById("map");
@@ -18,8 +19,9 @@
     var marker = L.circleMarker([m.lat, m.lon], {
       radius: 7, color: colours[m.kind] || "#333", weight: 2, fillOpacity: 0.7, className: "listing-marker listing-" + m.kind
     }).addTo(map);
-    var text = document.createElement("div");
-    text.textContent = m.kind + ": " + m.title + " (" + m.quantity + " " + m.unit + ")" + (m.organisation_name ? " · " + m.organisation_name : "");
+    var text = document.createElement(m.url ? "a" : "div");
+    text.textContent = m.label || (m.kind + ": " + m.title + " (" + m.quantity + " " + m.unit + ")" + (m.organisation_name ? " · " + m.organisation_name : ""));
+    if (m.url) { text.href = m.url; }
     marker.bindPopup(text);
     bounds.push([m.lat, m.lon]);
   });
