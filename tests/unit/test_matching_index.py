@@ -9,30 +9,12 @@ from geopy.distance import geodesic
 from matching.domain import ActiveListing
 from matching.index import ListingIndex
 from shared.taxonomy import Taxonomy
+from tests.unit.matching_builders import LUXEMBOURG, METZ, listing
 
 TAXONOMY = Taxonomy.load_default()
 NOW = 1_800_000_000.0
-METZ = (49.1193, 6.1757)
-LUXEMBOURG = (49.6116, 6.1319)
 LIEGE = (50.6326, 5.5797)
 KAISERSLAUTERN = (49.4447, 7.7690)
-
-
-def listing(kind: str, where: tuple[float, float], **overrides: object) -> ActiveListing:
-    base = ActiveListing(
-        id=f"{kind}-{where}",
-        organisation_id=f"org-{kind}-{where}",
-        kind=kind,
-        category="ewc-150103",
-        lat=where[0],
-        lon=where[1],
-        quantity=10.0,
-        unit="pallets",
-        title=f"{kind} of pallets",
-        version=1,
-        radius_km=80.0 if kind == "need" else 0.0,
-    )
-    return replace(base, **overrides)  # type: ignore[arg-type]
 
 
 def index_of(*listings: ActiveListing, **kwargs: object) -> ListingIndex:

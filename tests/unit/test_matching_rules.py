@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from matching.domain import ActiveListing, Match, match_id
 from matching.rules import OUT_OF_RANGE, evaluate, rejection
 from shared.taxonomy import Taxonomy
+from tests.unit.matching_builders import LUXEMBOURG, METZ, listing
 
 TAXONOMY = Taxonomy.load_default()
 NOW = 1_800_000_000.0
 DAY = 86_400.0
-# Metz and Luxembourg City are about 55 km apart.
-METZ = (49.1193, 6.1757)
-LUXEMBOURG = (49.6116, 6.1319)
-
-
-def listing(kind: str, where: tuple[float, float], **overrides: object) -> ActiveListing:
-    base = ActiveListing(
-        id=f"{kind}-{where[0]}",
-        organisation_id=f"org-{kind}",
-        kind=kind,
-        category="ewc-150103",
-        lat=where[0],
-        lon=where[1],
-        quantity=10.0,
-        unit="pallets",
-        title=f"{kind} of pallets",
-        version=1,
-        radius_km=80.0 if kind == "need" else 0.0,
-    )
-    return replace(base, **overrides)  # type: ignore[arg-type]
 
 
 def check(offer: ActiveListing, need: ActiveListing) -> Match | None:
@@ -83,7 +62,8 @@ def test_listings_of_unrelated_categories_do_not_match() -> None:
 
 
 def test_an_organisation_is_not_matched_with_itself() -> None:
-    need = listing("need", LUXEMBOURG, organisation_id="org-offer")
+    offer = listing("offer", METZ)
+    need = listing("need", LUXEMBOURG, organisation_id=offer.organisation_id)
     assert check(listing("offer", METZ), need) is None
 
 
