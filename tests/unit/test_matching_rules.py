@@ -64,7 +64,7 @@ def test_listings_of_unrelated_categories_do_not_match() -> None:
 def test_an_organisation_is_not_matched_with_itself() -> None:
     offer = listing("offer", METZ)
     need = listing("need", LUXEMBOURG, organisation_id=offer.organisation_id)
-    assert check(listing("offer", METZ), need) is None
+    assert check(offer, need) is None
 
 
 def test_availability_windows_must_overlap() -> None:
