@@ -13,7 +13,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from geopy.geocoders.base import Geocoder
 
-from listings import api, api_accounts, web
+from listings import api, api_accounts, web, web_accounts
 from listings.accounts import AccountService
 from listings.forms import UNIT_LABELS
 from listings.http_errors import register_error_pages
@@ -88,6 +88,7 @@ def create_app(
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
     app.register_blueprint(web.bp)
+    app.register_blueprint(web_accounts.bp)
     register_error_pages(app)
     register_health(app, health_checks)
     app.jinja_env.globals.update(unit_label=_label(UNIT_LABELS), status_label=_label(STATUS_LABELS))

@@ -1,4 +1,4 @@
-"""Server-rendered pages of the listings service: register, log in, post and manage listings,
+"""Listings pages: post, edit and withdraw offers and needs, see your own and their matches,
 browse near a place. Views stay thin: validate the form, call a use case, redirect."""
 
 from __future__ import annotations
@@ -9,41 +9,33 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from listings.accounts import AccountService
 from listings.auth import current_principal
 from listings.domain import Listing
 from listings.errors import Conflict
-from listings.forms import ListingForm, LoginForm, RegisterForm, SearchForm, TokenForm
-from listings.limits import limiter
+from listings.forms import ListingForm, SearchForm
 from listings.match_projection import MatchProjection
 from listings.places import PlaceError, locate, resolve
 from listings.search import SearchQuery
 from listings.service import ListingService
-from shared.auth import Principal, session_login
+from listings.web_support import ext, login_required
 from shared.taxonomy import Taxonomy
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
 
-def _ext(name: str) -> Any:
-    return current_app.extensions[f"boucle.{name}"]
-
-
 def category_choices(with_blank: str | None = None) -> list[tuple[str, str]]:
     """Every category as a choice labelled with its path ("Produce > Fruit > Apples")."""
-    taxonomy: Taxonomy = _ext("taxonomy")
+    taxonomy: Taxonomy = ext("taxonomy")
     lang = str(get_locale())
     options = []
     for root in taxonomy.roots:
@@ -56,18 +48,11 @@ def category_choices(with_blank: str | None = None) -> list[tuple[str, str]]:
     return ([("", with_blank)] if with_blank else []) + options
 
 
-def _login_required() -> Principal | Response:
-    principal = current_principal()
-    if principal is None:
-        return redirect(url_for("pages.login", next=request.full_path))
-    return principal
-
-
 @bp.get("/")
 def home() -> str:
     form = SearchForm(request.args)
     form.category.choices = category_choices(with_blank=_("All categories"))
-    recent = _ext("listing_search").search(SearchQuery(page_size=8))
+    recent = ext("listing_search").search(SearchQuery(page_size=8))
     return render_template("home.html", form=form, recent=recent)
 
 
@@ -79,7 +64,7 @@ def browse() -> str:
     near = None
     if form.validate() and form.place.data:
         try:
-            found = resolve(_ext("geocoder"), form.place.data)
+            found = resolve(ext("geocoder"), form.place.data)
             near = (found["lat"], found["lon"])
         except PlaceError as exc:
             form.place.errors = [str(exc)]
@@ -90,7 +75,7 @@ def browse() -> str:
         radius_km=float(form.radius_km.data or 50),
         page=page,
     )
-    results = _ext("listing_search").search(query) if not form.errors else None
+    results = ext("listing_search").search(query) if not form.errors else None
     markers = [_marker(hit.listing) for hit in results.hits] if results else []
     return render_template(
         "browse.html",
@@ -114,70 +99,14 @@ def _marker(listing: Listing) -> dict[str, Any]:
     }
 
 
-@bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10/hour", methods=["POST"])
-def register() -> str | Response:
-    form = RegisterForm()
-    if form.validate_on_submit():
-        data = dict(form.data)
-        try:
-            data["location"] = resolve(_ext("geocoder"), f"{form.place.data}, {form.country.data}")
-            registration = _ext("accounts").register(data)
-        except PlaceError as exc:
-            form.place.errors = [str(exc)]
-        except Conflict:
-            form.email.errors = [_("An account with this e-mail already exists. Log in instead.")]
-        else:
-            member = registration.member
-            principal = Principal(registration.organisation.id, member.id, member.role)
-            session_login(session, principal, member.language, datetime.now(UTC))
-            flash(
-                _(
-                    "Welcome! Your organisation is registered. Keep this API token, "
-                    "it is shown once: %(token)s",
-                    token=registration.api_token,
-                )
-            )
-            return redirect(url_for("pages.new_listing"))
-    return render_template("register.html", form=form)
-
-
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
-def login() -> str | Response:
-    form = LoginForm()
-    if form.validate_on_submit():
-        accounts: AccountService = _ext("accounts")
-        found = accounts.authenticate(form.email.data or "", form.password.data or "")
-        if found is None:
-            form.password.errors = [_("Wrong e-mail or password.")]
-        else:
-            principal, language = found
-            session_login(session, principal, language, datetime.now(UTC))
-            target = request.args.get("next", "")
-            # Only local paths: never bounce a member to another site after login.
-            return redirect(
-                target
-                if target.startswith("/") and not target.startswith("//")
-                else url_for("pages.my_listings")
-            )
-    return render_template("login.html", form=form)
-
-
-@bp.post("/logout")
-def logout() -> Response:
-    session.clear()
-    flash(_("You are logged out."))
-    return redirect(url_for("pages.home"))
-
-
+@bp.get("/my/listings")
 @bp.get("/my/listings")
 def my_listings() -> str | Response:
-    principal = _login_required()
+    principal = login_required()
     if isinstance(principal, Response):
         return principal
-    listings = _ext("listing_service").of_organisation(principal)
-    projection: MatchProjection = _ext("match_projection")
+    listings = ext("listing_service").of_organisation(principal)
+    projection: MatchProjection = ext("match_projection")
     matches = {listing.id: projection.current(listing.id) for listing in listings}
     return render_template("my_listings.html", listings=listings, matches=matches)
 
@@ -185,12 +114,12 @@ def my_listings() -> str | Response:
 @bp.get("/listings/<listing_id>")
 def listing_page(listing_id: str) -> str:
     principal = current_principal()
-    listing = _ext("listing_service").get(listing_id, principal)
+    listing = ext("listing_service").get(listing_id, principal)
     owner = principal is not None and (
         principal.is_admin or principal.organisation_id == listing.organisation_id
     )
-    matches = _ext("match_projection").current(listing.id) if owner else []
-    taxonomy: Taxonomy = _ext("taxonomy")
+    matches = ext("match_projection").current(listing.id) if owner else []
+    taxonomy: Taxonomy = ext("taxonomy")
     category = taxonomy.path_labels(listing.category, str(get_locale()))
     return render_template(
         "listing.html", listing=listing, owner=owner, matches=matches, category=category
@@ -199,13 +128,13 @@ def listing_page(listing_id: str) -> str:
 
 @bp.route("/listings/new", methods=["GET", "POST"])
 def new_listing() -> str | Response:
-    principal = _login_required()
+    principal = login_required()
     if isinstance(principal, Response):
         return principal
     form = ListingForm()
     form.category.choices = category_choices()
     if form.validate_on_submit() and (fields := _listing_fields(form)) is not None:
-        listing = _ext("listing_service").create(fields, principal)
+        listing = ext("listing_service").create(fields, principal)
         flash(
             _("Your listing is saved.")
             if listing.status == "draft"
@@ -217,10 +146,10 @@ def new_listing() -> str | Response:
 
 @bp.route("/listings/<listing_id>/edit", methods=["GET", "POST"])
 def edit_listing(listing_id: str) -> str | Response:
-    principal = _login_required()
+    principal = login_required()
     if isinstance(principal, Response):
         return principal
-    service: ListingService = _ext("listing_service")
+    service: ListingService = ext("listing_service")
     listing = service.get(listing_id, principal)
     form = ListingForm(obj=_form_values(listing))
     form.kind.data = listing.kind  # an offer stays an offer; the field is not on the page
@@ -234,7 +163,7 @@ def edit_listing(listing_id: str) -> str | Response:
 
 @bp.post("/listings/<listing_id>/action")
 def listing_action(listing_id: str) -> Response:
-    principal = _login_required()
+    principal = login_required()
     if isinstance(principal, Response):
         return principal
     action = request.form.get("action", "")
@@ -242,7 +171,7 @@ def listing_action(listing_id: str) -> Response:
         flash(_("Unknown action."), "error")
     else:
         try:
-            _ext("listing_service").act(listing_id, action, principal)
+            ext("listing_service").act(listing_id, action, principal)
             flash(_("Done."))
         except Conflict as exc:
             flash(str(exc), "error")
@@ -275,7 +204,7 @@ def _listing_fields(form: ListingForm) -> dict[str, Any] | None:
         "draft": form.draft.data,
     }
     try:
-        return locate(fields, _ext("geocoder"))
+        return locate(fields, ext("geocoder"))
     except PlaceError as exc:
         form.place.errors = [str(exc)]
         return None
@@ -304,27 +233,3 @@ def _form_values(listing: Any) -> Any:
     values.place = listing.place  # type: ignore[attr-defined]
     values.available_until = listing.available_until.date() if listing.available_until else None  # type: ignore[attr-defined]
     return values
-
-
-@bp.route("/account/tokens", methods=["GET", "POST"])
-def tokens() -> str | Response:
-    principal = _login_required()
-    if isinstance(principal, Response):
-        return principal
-    accounts: AccountService = _ext("accounts")
-    form = TokenForm()
-    new_token = None
-    if form.validate_on_submit():
-        _, new_token = accounts.create_token(principal.organisation_id, form.name.data or "")
-    listed = accounts.tokens(principal.organisation_id)
-    return render_template("tokens.html", form=form, tokens=listed, new_token=new_token)
-
-
-@bp.post("/account/tokens/<token_id>/revoke")
-def revoke_token(token_id: str) -> Response:
-    principal = _login_required()
-    if isinstance(principal, Response):
-        return principal
-    _ext("accounts").revoke_token(principal.organisation_id, token_id)
-    flash(_("The token is revoked; scripts using it are refused from now on."))
-    return redirect(url_for("pages.tokens"))
