@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from notifications.secret_box import SealedString
 from shared.db import UtcDateTime
 from shared.outbox import OutboxColumns
 from shared.tracking import processed_events_table
@@ -125,7 +126,8 @@ class WebhookEndpointRow(Base):
     organisation_id: Mapped[str] = mapped_column(String(36), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str] = mapped_column(String(200), default="")
-    secret: Mapped[str] = mapped_column(String(100))
+    # Sealed at rest (notifications/secret_box.py): the notifier needs it back to sign.
+    secret: Mapped[str] = mapped_column(SealedString)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from notifications.config import NotifierConfig
 from notifications.handler import MatchAlertHandler
 from notifications.outcomes import OutcomeRecorder
 from notifications.preference_store import load_preferences
 from notifications.preferences import CONTACT
+from notifications.tables import WebhookEndpointRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from services.notifications_web import create_app
@@ -127,6 +129,23 @@ def test_registering_a_webhook_answers_with_its_secret_once(
         f"/api/v1/webhooks/{response.json['id']}", headers=bearer(world.seller_token)
     )
     assert gone.status_code == 404
+
+
+def test_a_webhook_secret_is_not_stored_in_clear(client: FlaskClient, world: World) -> None:
+    response = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://93.184.216.34/erp", "description": "sealed"},
+        headers=bearer(world.buyer_token),
+    )
+    secret = response.json["secret"]
+    web = world.app.extensions["boucle.notifications"]
+    with web.sessions() as session:
+        stored = session.execute(
+            text("select secret from webhook_endpoints where id = :id"), {"id": response.json["id"]}
+        ).scalar_one()
+        endpoint = session.get(WebhookEndpointRow, response.json["id"])
+    assert secret not in stored and stored.startswith("fernet:")
+    assert endpoint is not None and endpoint.secret == secret, "the notifier reads it back to sign"
 
 
 @pytest.mark.parametrize(
