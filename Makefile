@@ -19,9 +19,9 @@ translations: venv
 
 # After changing page texts: refresh every package's fr/de catalogue, then translate the new lines.
 i18n-update: venv
-	@for pkg in $$(ls -d */translations | cut -d/ -f1); do \
-	  $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/boucle-$$pkg.pot $$pkg && \
-	  $(BIN)/pybabel update -i /tmp/boucle-$$pkg.pot -d $$pkg/translations; done
+	@mkdir -p .cache; for pkg in $$(ls -d */translations | cut -d/ -f1); do \
+	  $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o .cache/$$pkg.pot $$pkg && \
+	  $(BIN)/pybabel update -i .cache/$$pkg.pot -d $$pkg/translations; done
 
 kafka-jars: venv
 	$(BIN)/python -m services.devtools.kafka fetch
