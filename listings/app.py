@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,9 @@ from listings.limits import limiter
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
-from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
 from shared.i18n import init_i18n
 from shared.taxonomy import Taxonomy
-from shared.web import register_health, register_page_frame
+from shared.web import register_health, register_page_frame, session_config
 
 STATUS_LABELS = {
     "draft": _l("draft"),
@@ -51,14 +49,8 @@ def create_app(
 ) -> Flask:
     """Build the Flask app around already wired use cases and adapters."""
     app = Flask(__name__)
+    app.config.update(session_config(secret_key, secure_cookies))
     app.config.update(
-        SECRET_KEY=secret_key,
-        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=secure_cookies,
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
-        WTF_CSRF_TIME_LIMIT=int(timedelta(hours=12).total_seconds()),
         RATELIMIT_ENABLED=rate_limits,
         API_TITLE="Boucle",
         API_VERSION="v1",

@@ -4,7 +4,9 @@ browse near a place. Views stay thin: validate the form, call a use case, redire
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from datetime import UTC, datetime, time
+from types import SimpleNamespace
 from typing import Any
 
 from flask import (
@@ -210,26 +212,7 @@ def _listing_fields(form: ListingForm) -> dict[str, Any] | None:
         return None
 
 
-def _form_values(listing: Any) -> Any:
-    class Values:
-        pass
-
-    values = Values()
-    for name in (
-        "kind",
-        "title",
-        "description",
-        "category",
-        "quantity",
-        "unit",
-        "min_quantity",
-        "radius_km",
-        "use_by",
-        "recurrence",
-        "price_mode",
-        "price_amount",
-    ):
-        setattr(values, name, getattr(listing, name))
-    values.place = listing.place  # type: ignore[attr-defined]
-    values.available_until = listing.available_until.date() if listing.available_until else None  # type: ignore[attr-defined]
-    return values
+def _form_values(listing: Listing) -> SimpleNamespace:
+    """The listing as the form reads it (the form asks for a day, not a moment)."""
+    end = listing.available_until
+    return SimpleNamespace(**{**asdict(listing), "available_until": end.date() if end else None})

@@ -15,10 +15,9 @@ from monitor.access import API_TOKEN_KEY
 from monitor.config import MonitorConfig
 from monitor.errors import BrokerUnavailable
 from monitor.service import MonitorService
-from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
 from shared.i18n import init_i18n
 from shared.metrics import register_metrics
-from shared.web import register_health, register_json_errors, register_page_frame
+from shared.web import register_health, register_json_errors, register_page_frame, session_config
 
 TRANSLATIONS = Path(__file__).with_name("translations")
 
@@ -28,15 +27,12 @@ def create_app(
     config: MonitorConfig,
     secret_key: str,
     health_checks: dict[str, Callable[[], object]],
+    secure_cookies: bool = False,
 ) -> Flask:
     """Build the monitor app around an already wired MonitorService."""
     app = Flask(__name__, static_folder="static", static_url_path="/monitor/static")
+    app.config.update(session_config(secret_key, secure_cookies))
     app.config.update(
-        SECRET_KEY=secret_key,
-        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         API_TITLE="Boucle monitor",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",

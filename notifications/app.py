@@ -11,9 +11,8 @@ from flask_wtf import CSRFProtect
 
 from notifications.web import api, api_settings, pages, settings_pages
 from notifications.web.context import WebServices
-from shared.auth import SESSION_COOKIE_NAME
 from shared.i18n import init_i18n
-from shared.web import register_health, register_json_errors, register_page_frame
+from shared.web import register_health, register_json_errors, register_page_frame, session_config
 
 TRANSLATIONS = Path(__file__).with_name("translations")
 
@@ -26,12 +25,8 @@ def create_app(
 ) -> Flask:
     """Build the Flask app around already wired services."""
     app = Flask(__name__)
+    app.config.update(session_config(secret_key, secure_cookies))
     app.config.update(
-        SECRET_KEY=secret_key,
-        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=secure_cookies,
         API_TITLE="Boucle notifications",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",

@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, config: MonitorConfig | None = 
         config,
         settings.secret_key,
         health_checks={"follower": lambda: service.tail.last_seq},
+        secure_cookies=not settings.is_development,
     )
     app.extensions[WORKERS_KEY] = workers
     app.extensions[SHUTDOWN_KEY] = shut_down

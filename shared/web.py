@@ -11,7 +11,7 @@ from flask import Flask, jsonify
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from shared.auth import principal_from_session
+from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME, principal_from_session
 
 
 class _BadRequestParser(FlaskParser):
@@ -72,6 +72,20 @@ def register_health(app: Flask, checks: dict[str, Callable[[], object]]) -> None
                 healthy = False
         status = 200 if healthy else 503
         return jsonify({"status": "ok" if healthy else "degraded", "checks": results}), status
+
+
+def session_config(secret_key: str, secure_cookies: bool) -> dict[str, Any]:
+    """The login cookie every web app shares (signed with the same key, same name and
+    lifetime), and CSRF tokens that stay valid as long as the login does."""
+    return {
+        "SECRET_KEY": secret_key,
+        "SESSION_COOKIE_NAME": SESSION_COOKIE_NAME,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
+        "WTF_CSRF_TIME_LIMIT": int(SESSION_LIFETIME.total_seconds()),
+    }
 
 
 def register_page_frame(app: Flask) -> None:

@@ -245,3 +245,16 @@ def test_search_results_come_with_a_map_of_them(client):
     assert marker["label"].endswith("Pallets in Metz (40 pallets)")
     assert (round(marker["lat"], 2), round(marker["lon"], 2)) == (49.12, 6.18)
     assert client.get("/assets/vendor/leaflet/leaflet.js").status_code == 200, "no CDN"
+
+
+def test_the_edit_form_shows_the_listing_as_it_is_and_saves_changes(client):
+    sign_up(client)
+    posted = client.post("/listings/new", data=listing_form(client, available_until="2027-01-15"))
+    url = posted.headers["Location"]
+    page = client.get(f"{url}/edit").get_data(as_text=True)
+    assert 'value="Chutes de bois"' in page and 'value="2027-01-15"' in page
+    assert 'value="Metz"' in page
+    form = listing_form(client, title="Chutes de bois sec", available_until="2027-01-20")
+    form["csrf_token"] = csrf(client, f"{url}/edit")
+    assert client.post(f"{url}/edit", data=form).status_code == 302
+    assert "Chutes de bois sec" in client.get(url).get_data(as_text=True)
