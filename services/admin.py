@@ -7,7 +7,7 @@ import logging
 import sys
 
 from listings.accounts import AccountService
-from services.listings_db import listings_database
+from shared.db import service_database
 from shared.settings import Settings
 
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the password needs at least 10 characters", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    _, sessions = listings_database(settings)
+    _, sessions = service_database(settings.listings_database_url, "listings")
     outcome = AccountService(sessions, settings.topics.organisations).make_admin(
         args.email, args.password
     )

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 
 from listings.match_projection import MatchProjection
-from services.listings_db import listings_database
 from services.process import run_until_signalled
-from shared.db import database_check
+from shared.db import database_check, service_database
 from shared.health import serve_health_from_env
 from shared.kafka import EventConsumer, KafkaPublisher, ensure_topics, standard_topics
 from shared.logs import configure_logging
@@ -24,7 +23,7 @@ def main() -> None:
     """Project matches into the listings database until SIGTERM or Ctrl-C."""
     configure_logging("listings-matches")
     settings = Settings.from_env()
-    engine, sessions = listings_database(settings)
+    engine, sessions = service_database(settings.listings_database_url, "listings")
     bootstrap = settings.kafka_bootstrap_servers
     ensure_topics(bootstrap, standard_topics(settings.topics))
     publisher = KafkaPublisher(bootstrap, "listings-matches", settings.kafka_request_timeout_ms)

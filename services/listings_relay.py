@@ -11,8 +11,8 @@ import threading
 
 from listings.service import ListingService
 from listings.tables import OutboxRow
-from services.listings_db import listings_database
 from services.process import run_until_signalled
+from shared.db import service_database
 from shared.health import serve_health_from_env
 from shared.kafka import KafkaPublisher
 from shared.logs import configure_logging
@@ -38,7 +38,7 @@ def main() -> None:
     """Relay outbox rows and expire listings until SIGTERM or Ctrl-C."""
     configure_logging("listings-relay")
     settings = Settings.from_env()
-    _, sessions = listings_database(settings)
+    _, sessions = service_database(settings.listings_database_url, "listings")
     publisher = KafkaPublisher(
         settings.kafka_bootstrap_servers, "listings-relay", settings.kafka_request_timeout_ms
     )

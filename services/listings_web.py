@@ -15,8 +15,7 @@ from listings.app import create_app as build_app
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
-from services.listings_db import listings_database
-from shared.db import database_check
+from shared.db import database_check, service_database
 from shared.geo.gazetteer import GazetteerGeocoder
 from shared.logs import configure_logging
 from shared.metrics import register_metrics
@@ -45,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Wire the listings web app from the environment (or the given settings)."""
     configure_logging("listings-web")
     settings = settings or Settings.from_env()
-    engine, sessions = listings_database(settings)
+    engine, sessions = service_database(settings.listings_database_url, "listings")
     taxonomy = Taxonomy.load_default()
     app = build_app(
         listings=ListingService(sessions, settings.topics.listings),

@@ -16,8 +16,7 @@ from notifications.store import AlertStore
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.web.context import WebServices
 from notifications.wiring import category_choices, category_label, webhook_policy
-from services.notifications_db import notifications_database
-from shared.db import database_check
+from shared.db import database_check, service_database
 from shared.logs import configure_logging
 from shared.metrics import register_metrics
 from shared.settings import Settings
@@ -30,7 +29,7 @@ def create_app(settings: Settings | None = None, config: NotifierConfig | None =
     settings = settings or Settings.from_env()
     config = config or NotifierConfig.from_env()
     url = settings.notifications_database_url
-    engine, sessions = notifications_database(url)
+    engine, sessions = service_database(url, "notifications")
     taxonomy = Taxonomy.load_default()
     checker = WebhookSender(webhook_policy(config, settings.is_development))
     services = WebServices(

@@ -24,9 +24,8 @@ from notifications.tables import OutboxRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import category_label, lineage, webhook_policy
 from notifications.worker import DeliveryWorker
-from services.notifications_db import notifications_database
 from services.process import run_until_signalled
-from shared.db import database_check
+from shared.db import database_check, service_database
 from shared.health import serve_health_from_env
 from shared.kafka import EventConsumer, KafkaPublisher, TableReader, ensure_topics, standard_topics
 from shared.logs import configure_logging
@@ -70,7 +69,7 @@ def main() -> None:
     configure_logging("notifier")
     settings, config = Settings.from_env(), NotifierConfig.from_env()
     url = settings.notifications_database_url
-    engine, sessions = notifications_database(url)
+    engine, sessions = service_database(url, "notifications")
     bootstrap = settings.kafka_bootstrap_servers
     ensure_topics(bootstrap, standard_topics(settings.topics))
     publisher = KafkaPublisher(bootstrap, "notifier", settings.kafka_request_timeout_ms)

@@ -122,3 +122,11 @@ def database_check(engine: Engine) -> Callable[[], None]:
             connection.execute(text("select 1"))
 
     return check
+
+
+def service_database(url: str, service: str) -> tuple[Engine, sessionmaker[Session]]:
+    """A service's database, migrated to its newest revision: its `<service>:migrations`,
+    its own version table and, on PostgreSQL, its own schema named after it."""
+    migrate(url, f"{service}:migrations", f"alembic_version_{service}", schema=service)
+    engine = make_engine(url, schema=service)
+    return engine, make_session_factory(engine)

@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from listings.tables import ListingRow, OutboxRow
-from services.listings_db import SCHEMA
 from shared.db import make_engine
 from shared.events import decode_event
 from tests.integration.listings_client import listing_body, listings_app, register
@@ -24,7 +23,7 @@ def client(postgres_url: str) -> FlaskClient:
 
 
 def outbox_events(url: str) -> list[Any]:
-    engine = make_engine(url, schema=SCHEMA)
+    engine = make_engine(url, schema="listings")
     with engine.connect() as connection:
         payloads = connection.execute(select(OutboxRow.payload).order_by(OutboxRow.id)).scalars()
         events = [decode_event(payload) for payload in payloads]
@@ -33,7 +32,7 @@ def outbox_events(url: str) -> list[Any]:
 
 
 def listing_count(url: str) -> int:
-    engine = make_engine(url, schema=SCHEMA)
+    engine = make_engine(url, schema="listings")
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(ListingRow)).scalar_one()
     engine.dispose()

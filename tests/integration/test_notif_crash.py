@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.notifications_db import SCHEMA
 from shared.db import make_engine
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.settings import Topics
@@ -135,7 +134,7 @@ def test_a_notifier_killed_mid_stream_sends_every_alert_once_and_none_twice(
 
 
 def all_sent(database_url: str, expected: int) -> bool:
-    engine = make_engine(database_url, schema=SCHEMA)
+    engine = make_engine(database_url, schema="notifications")
     try:
         with engine.connect() as connection:
             counts = dict(

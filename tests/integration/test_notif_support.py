@@ -30,7 +30,7 @@ from notifications.tables import OutboxRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from notifications.worker import DeliveryWorker
-from services.notifications_db import notifications_database
+from shared.db import service_database
 from shared.event_schemas import MATCH_FOUND, ORGANISATION_REGISTERED
 from shared.events import Event
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
@@ -158,7 +158,7 @@ def build_notifier(
     allow_private: bool = True,
     max_attempts: int = 4,
 ) -> Notifier:
-    _, sessions = notifications_database(database_url)
+    _, sessions = service_database(database_url, "notifications")
     topics = Topics(
         listings=f"{prefix}listings",
         organisations=f"{prefix}organisations",

@@ -10,12 +10,11 @@ import pytest
 from listings.service import ListingService
 from listings.tables import OutboxRow
 from services.devtools.kafka import LocalKafka
-from services.listings_db import listings_database
 from shared.auth import Principal
+from shared.db import service_database
 from shared.events import decode_event
 from shared.kafka import KafkaPublisher, ensure_topics
 from shared.outbox import OutboxRelay
-from shared.settings import Settings
 from tests.conftest import IN_CI, random_id
 from tests.integration.kafka_helpers import read_topic, wait_for
 
@@ -55,7 +54,7 @@ def test_events_written_while_the_broker_is_down_are_published_in_order_once_it_
 ):
     topic = random_id("listings")
     ensure_topics(own_broker.bootstrap_servers, {topic: {"cleanup.policy": "compact"}})
-    _, sessions = listings_database(Settings.from_env({"DATABASE_URL": postgres_url}))
+    _, sessions = service_database(postgres_url, "listings")
     service = ListingService(sessions, topic)
     publisher = KafkaPublisher(own_broker.bootstrap_servers, "relay-test", timeout_ms=3000)
     relay = OutboxRelay(sessions, publisher, OutboxRow, send_timeout_s=5)
