@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from shared import metrics
@@ -324,19 +324,3 @@ def standard_topics(topics: Topics) -> dict[str, dict[str, str]]:
         topics.matches: {},
         topics.deliveries: {},
     }
-
-
-def wait_for_broker(bootstrap_servers: str, timeout_s: float = 60) -> None:
-    """Poll until the broker answers a metadata request, or raise with the last error."""
-    deadline = time.monotonic() + timeout_s
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
-            admin.list_topics()
-            admin.close()
-            return
-        except (KafkaError, OSError) as exc:
-            last = exc
-            time.sleep(0.5)
-    raise RuntimeError(f"Kafka at {bootstrap_servers} did not answer within {timeout_s}s: {last}")
