@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import current_app
@@ -16,9 +15,9 @@ from shared.event_schemas import (
     RECURRENCES,
     UNITS,
 )
+from shared.text import CONTROL_CHARACTERS
 
 COUNTRIES = ("LU", "FR", "DE", "BE")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Text(fields.String):
@@ -26,7 +25,7 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if _CONTROL.search(text):
+        if CONTROL_CHARACTERS.search(text):
             raise ValidationError("contains control characters")
         return text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -29,8 +28,7 @@ from wtforms.validators import (
 )
 
 from shared.event_schemas import ORGANISATION_KINDS, UNITS
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from shared.text import CONTROL_CHARACTERS
 
 
 class PlainTextForm(FlaskForm):
@@ -39,7 +37,7 @@ class PlainTextForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = bool(super().validate(extra_validators))
         for field in self:
-            if isinstance(field.data, str) and _CONTROL.search(field.data):
+            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
                 field.errors = [*field.errors, _l("Contains characters that cannot be stored.")]
                 valid = False
         return valid

@@ -15,9 +15,10 @@ from notifications.web.context import (
     services,
     token_organisation,
 )
+from shared.text import SINGLE_LINE
 from shared.web import Blueprint
 
-PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Control characters are not allowed.")
+PRINTABLE = validate.Regexp(SINGLE_LINE, error="Control characters are not allowed.")
 blp = Blueprint(
     "alerts_api", __name__, url_prefix="/api/v1", description="Alerts and the in-app inbox"
 )

@@ -19,8 +19,9 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
 from notifications.preferences import Preferences
+from shared.text import SINGLE_LINE
 
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+PRINTABLE = SINGLE_LINE
 HOURS = [(str(hour), f"{hour:02d}:00") for hour in range(24)]
 
 
