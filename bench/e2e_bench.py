@@ -29,7 +29,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.matching_bench import percentile
 from bench.workload import event_data, generate
-from shared.events import Event, decode_event
+from shared.contracts import MatchFound
+from shared.events import Event, decode_event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.settings import Settings
 
@@ -59,11 +60,17 @@ def broker() -> Iterator[str]:
 
 
 def publish_listing(publisher: KafkaPublisher, topic: str, data: dict) -> None:
-    publisher.publish(topic, Event("boucle.listing.published", "/bench", data["id"], data))
+    event_type = "boucle.listing.published"
+    publisher.publish(topic, Event(event_type, "/bench", data["id"], typed_data(event_type, data)))
 
 
 def consumer_at_end(bootstrap: str, topic: str) -> KafkaConsumer:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest")
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        isolation_level="read_committed",
+    )
     while not consumer.assignment():
         consumer.poll(timeout_ms=100)
     consumer.seek_to_end()
@@ -77,7 +84,8 @@ def wait_for_need(consumer: KafkaConsumer, need_id: str, timeout: float = 30) ->
     while time.monotonic() < deadline:
         for batch in consumer.poll(timeout_ms=50).values():
             for message in batch:
-                if decode_event(message.value).data["need"]["listing_id"] == need_id:
+                found = decode_event(message.value).data
+                if isinstance(found, MatchFound) and found.need.listing_id == need_id:
                     return time.perf_counter()
     raise TimeoutError(f"no match for {need_id}")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from shared import contracts
+
 SOURCE = "/boucle/listings"
 
 #: action -> (statuses it may start from, status it leads to)
@@ -76,38 +78,30 @@ class Listing:
         end = self.expires_at()
         return self.status in TRANSITIONS["expire"][0] and end is not None and end < now
 
-    def event_data(self) -> dict[str, Any]:
+    def event_data(self) -> contracts.ListingChanged:
         """The listing's full current state, as the listings topic carries it."""
-        price = {"mode": self.price_mode, "amount": self.price_amount, "currency": "EUR"}
-        return {
-            "id": self.id,
-            "organisation_id": self.organisation_id,
-            "kind": self.kind,
-            "status": self.status,
-            "title": self.title,
-            "description": self.description,
-            "category": self.category,
-            "quantity": self.quantity,
-            "min_quantity": self.min_quantity,
-            "unit": self.unit,
-            "location": {
-                "lat": self.lat,
-                "lon": self.lon,
-                "place": self.place or None,
-                "country": self.country,
-            },
-            "radius_km": self.radius_km,
-            "delivery_radius_km": self.radius_km
-            if self.kind == "offer" and self.radius_km
-            else None,
-            "available_from": self.available_from,
-            "available_until": self.available_until,
-            "use_by": self.use_by,
-            "recurrence": self.recurrence,
-            "price": price,
-            "version": self.version,
-            "updated_at": self.updated_at,
-        }
+        return contracts.ListingChanged(
+            id=self.id,
+            organisation_id=self.organisation_id,
+            kind=self.kind,
+            status=self.status,
+            title=self.title,
+            description=self.description,
+            category=self.category,
+            quantity=self.quantity,
+            min_quantity=self.min_quantity,
+            unit=self.unit,
+            location=contracts.Location(self.lat, self.lon, self.place or None, self.country),
+            radius_km=self.radius_km,
+            delivery_radius_km=self.radius_km if self.kind == "offer" and self.radius_km else None,
+            available_from=self.available_from,
+            available_until=self.available_until,
+            use_by=self.use_by,
+            recurrence=self.recurrence,
+            price=contracts.Price(self.price_mode, self.price_amount),
+            version=self.version,
+            updated_at=self.updated_at,
+        )
 
 
 def apply_action(listing: Listing, action: str, now: datetime) -> Listing:

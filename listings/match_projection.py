@@ -1,18 +1,28 @@
-"""The read model of each listing's current matches, kept from the `matches` topic."""
+"""The read model of each listing's current matches, kept from the `matches` topic.
+
+What stands is decided by listing versions (shared/match_state.py), and the listings
+service knows every listing's current version and status first-hand: a match found from
+older versions than the listings table holds is dropped, a listing's settlement retracts
+its matches from older versions, and a match whose listing or counterpart is no longer
+published is never shown, whatever the topic said.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from listings.tables import ListingMatchRow
+from listings.tables import ListingMatchRow, ListingRow
+from shared.contracts import MatchesSettled, MatchFound, MatchRetracted, MatchSide
 from shared.db import unit_of_work
-from shared.event_schemas import MATCH_FOUND, MATCH_RETRACTED
 from shared.events import Event
+from shared.match_state import is_stale
+
+ACTIVE, RETRACTED = "active", "retracted"
 
 
 @dataclass(frozen=True)
@@ -26,37 +36,81 @@ class CurrentMatch:
 
 
 class MatchProjection:
-    """Upserts both sides of every match; a retraction marks them retracted. Idempotent."""
+    """Upserts both sides of every match; settlements and retractions mark them. Idempotent."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
     def __call__(self, event: Event) -> None:
-        if event.type not in (MATCH_FOUND, MATCH_RETRACTED):
-            return
         data = event.data
-        status = "active" if event.type == MATCH_FOUND else "retracted"
-        reasons = {k: v for k, v in data["reasons"].items()}
         with unit_of_work(self._sessions) as session:
-            for side, other in (("offer", "need"), ("need", "offer")):
-                key = (data[side]["listing_id"], data["match_id"])
-                row = session.get(ListingMatchRow, key) or ListingMatchRow(
-                    listing_id=key[0], match_id=key[1]
-                )
-                row.counterpart_id = data[other]["listing_id"]
-                row.counterpart_title = data[other]["title"]
-                row.counterpart_organisation_id = data[other]["organisation_id"]
-                row.score = data["score"]
-                row.reasons = reasons
-                row.status = status
-                row.updated_at = datetime.now(UTC)
-                session.merge(row)
+            if isinstance(data, MatchFound | MatchRetracted):
+                if not is_stale(data, self._versions(session, data)):
+                    self._upsert(
+                        session, data, ACTIVE if isinstance(data, MatchFound) else RETRACTED
+                    )
+            elif isinstance(data, MatchesSettled):
+                self._settle(session, data)
+
+    def _versions(self, session: Session, match: MatchFound | MatchRetracted) -> dict[str, int]:
+        ids = [match.offer.listing_id, match.need.listing_id]
+        rows = session.execute(
+            select(ListingRow.id, ListingRow.version).where(ListingRow.id.in_(ids))
+        )
+        return {listing_id: version for listing_id, version in rows}
+
+    def _upsert(self, session: Session, match: MatchFound | MatchRetracted, status: str) -> None:
+        reasons = asdict(match.reasons)
+        reasons["countries"] = list(match.reasons.countries)
+        for own, other in ((match.offer, match.need), (match.need, match.offer)):
+            row = session.get(ListingMatchRow, (own.listing_id, match.match_id))
+            if row is None:
+                row = ListingMatchRow(listing_id=own.listing_id, match_id=match.match_id)
+                session.add(row)
+            elif _older(own, other, row):
+                continue  # a newer evaluation of the pair is already here
+            row.counterpart_id = other.listing_id
+            row.counterpart_title = other.title
+            row.counterpart_organisation_id = other.organisation_id
+            row.listing_version, row.counterpart_version = own.version, other.version
+            row.score, row.reasons, row.status = match.score, reasons, status
+            row.updated_at = datetime.now(UTC)
+
+    def _settle(self, session: Session, settled: MatchesSettled) -> None:
+        listing = settled.listing_id
+        older = or_(
+            and_(
+                ListingMatchRow.listing_id == listing,
+                ListingMatchRow.listing_version < settled.version,
+            ),
+            and_(
+                ListingMatchRow.counterpart_id == listing,
+                ListingMatchRow.counterpart_version < settled.version,
+            ),
+        )
+        if not settled.is_published:
+            older = or_(
+                ListingMatchRow.listing_id == listing, ListingMatchRow.counterpart_id == listing
+            )
+        gone = select(ListingMatchRow.match_id).where(ListingMatchRow.status == ACTIVE, older)
+        session.execute(
+            update(ListingMatchRow)
+            .where(ListingMatchRow.match_id.in_(gone.scalar_subquery()))
+            .values(status=RETRACTED, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
 
     def current(self, listing_id: str) -> list[CurrentMatch]:
-        """The listing's active matches, best first."""
+        """The listing's active matches whose counterpart is still published, best first."""
+        counterpart = aliased(ListingRow)
         query = (
             select(ListingMatchRow)
-            .where(ListingMatchRow.listing_id == listing_id, ListingMatchRow.status == "active")
+            .join(counterpart, counterpart.id == ListingMatchRow.counterpart_id)
+            .where(
+                ListingMatchRow.listing_id == listing_id,
+                ListingMatchRow.status == ACTIVE,
+                counterpart.status == "published",
+            )
             .order_by(ListingMatchRow.score.desc(), ListingMatchRow.match_id)
         )
         with unit_of_work(self._sessions) as session:
@@ -71,3 +125,9 @@ class MatchProjection:
                 )
                 for row in session.scalars(query)
             ]
+
+
+def _older(own: MatchSide, other: MatchSide, row: ListingMatchRow) -> bool:
+    return own.version < (row.listing_version or 0) or other.version < (
+        row.counterpart_version or 0
+    )

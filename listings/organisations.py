@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+
+from shared import contracts
 
 SOURCE = "/boucle/listings/organisations"
 ADMIN_ORGANISATION_NAME = "Boucle administrators"
@@ -43,31 +44,22 @@ class Organisation:
 
 def organisation_event_data(
     organisation: Organisation, members: list[Member], token_digests: list[str]
-) -> dict[str, Any]:
+) -> contracts.OrganisationChanged:
     """What the organisations topic carries: the full current state, live token digests."""
     location = None
     if organisation.lat is not None and organisation.lon is not None:
-        location = {"lat": organisation.lat, "lon": organisation.lon, "place": organisation.place}
-    return {
-        "id": organisation.id,
-        "name": organisation.name,
-        "kind": organisation.kind,
-        "country": organisation.country,
-        "place": organisation.place,
-        "location": location,
-        "contact_email": organisation.contact_email,
-        "language": organisation.language,
-        "members": [
-            {
-                "id": member.id,
-                "email": member.email,
-                "name": member.name,
-                "language": member.language,
-                "role": member.role,
-            }
-            for member in members
-        ],
-        "api_token_hashes": sorted(token_digests),
-        "version": organisation.version,
-        "updated_at": organisation.updated_at,
-    }
+        location = contracts.Location(organisation.lat, organisation.lon, organisation.place)
+    return contracts.OrganisationChanged(
+        id=organisation.id,
+        name=organisation.name,
+        kind=organisation.kind,
+        country=organisation.country,
+        place=organisation.place,
+        location=location,
+        contact_email=organisation.contact_email,
+        language=organisation.language,
+        members=tuple(contracts.Member(m.id, m.email, m.name, m.language, m.role) for m in members),
+        api_token_hashes=tuple(sorted(token_digests)),
+        version=organisation.version,
+        updated_at=organisation.updated_at,
+    )

@@ -113,13 +113,16 @@ class ListingMatchRow(Base):
 
     listing_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     match_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    counterpart_id: Mapped[str] = mapped_column(String(36))
+    counterpart_id: Mapped[str] = mapped_column(String(36), index=True)
     counterpart_title: Mapped[str] = mapped_column(String(200))
     counterpart_organisation_id: Mapped[str] = mapped_column(String(36))
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12))  # active | retracted
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The listing versions the pair was last evaluated at (0: unknown, match schema 1).
+    listing_version: Mapped[int] = mapped_column(Integer, default=0)
+    counterpart_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OutboxRow(OutboxColumns, Base):

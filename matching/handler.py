@@ -1,10 +1,12 @@
-"""What the work consumer does with a listing event: publish its matches and retractions.
+"""What the work consumer does with a listing event: publish its matches, then settle them.
 
 The replica is caught up before each batch, so it may already hold a later version of the
-listing; then this event is skipped and the later one publishes everything (the replaced
-versions stay remembered until then). Otherwise the handler publishes every current match
-of the listing, best first (a repeat is harmless: match ids are deterministic), then
-retracts each match a replaced version had that no longer holds.
+listing; then this event is skipped and the later one publishes everything. Otherwise the
+handler publishes every current match of the listing, best first (a repeat is harmless:
+match ids are deterministic), each naming the versions of both listings, and then
+`boucle.match.settled` for the listing's version: readers retract every match of the
+listing computed from an older version that was not found again (shared/match_state.py).
+All of it is keyed by the listing id, so it reaches a reader in this order.
 """
 
 from __future__ import annotations
@@ -13,23 +15,29 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from matching.domain import NEED, OFFER, ActiveListing, Match, other_kind
-from matching.replica import PUBLISHED, Replica
-from matching.rules import rejection
-from shared.event_schemas import MATCH_FOUND, MATCH_RETRACTED
+from matching.domain import NEED, ActiveListing, Match
+from matching.replica import Replica
+from shared.contracts import (
+    ListingChanged,
+    Location,
+    MatchesSettled,
+    MatchFound,
+    MatchReasons,
+    MatchSide,
+)
+from shared.event_schemas import MATCH_FOUND, MATCHES_SETTLED
 from shared.events import Event
 
 log = logging.getLogger(__name__)
 SOURCE = "/boucle/matching"
-NO_LONGER_HOLDS = "no longer holds"
 
-Publish = Callable[[Event], None]
+#: publish(event, key): the key is the listing the event was computed for.
+Publish = Callable[[Event, str], None]
 
 
 class MatchingHandler:
-    """Publishes `boucle.match.found` / `boucle.match.retracted` for each listing event."""
+    """Publishes `boucle.match.found` for each current match, then `boucle.match.settled`."""
 
     def __init__(
         self, replica: Replica, publish: Publish, clock: Callable[[], float] = time.time
@@ -41,92 +49,61 @@ class MatchingHandler:
 
     def __call__(self, event: Event) -> None:
         data = event.data
-        listing_id, held = data["id"], self._index.version(data["id"])
-        if data["status"] == PUBLISHED and held != data["version"]:
+        if not isinstance(data, ListingChanged):
+            return
+        held = self._index.version(data.id)
+        if data.is_published and held != data.version:
             return  # a later version is in the replica and will be handled in its turn
-        if data["status"] != PUBLISHED and held is not None:
+        if not data.is_published and held is not None:
             return  # published again since
-        now = self._clock()
-        current = self._index.get(listing_id)
-        found = self._index.find_matches(current, now) if current else []
-        retracted = self._retracted(listing_id, found, now)
+        current = self._index.get(data.id)
+        found = self._index.find_matches(current, self._clock()) if current else []
         for match in found:
-            self._publish(match_event(MATCH_FOUND, match))
-        for match in retracted:
-            reason = self._reason(match, current, data, now)
-            self._publish(match_event(MATCH_RETRACTED, match, reason))
-        # Only now: if publishing failed, the retry still knows the replaced versions.
-        self._replica.forget_superseded(listing_id)
+            self._publish(match_found(match), data.id)
+        settled = MatchesSettled(data.id, data.kind, data.version, data.status)
+        self._publish(Event(MATCHES_SETTLED, SOURCE, data.id, settled), data.id)
         log.info(
-            "listing %s v%s: %d matches, %d retracted",
-            listing_id,
-            data["version"],
+            "listing %s v%s (%s): %d matches",
+            data.id,
+            data.version,
+            data.status,
             len(found),
-            len(retracted),
             extra={"event_id": event.id},
         )
 
-    def _retracted(self, listing_id: str, found: list[Match], now: float) -> list[Match]:
-        still = {m.id for m in found}
-        gone: dict[str, Match] = {}
-        for previous in self._replica.superseded(listing_id):
-            for match in self._index.find_matches(previous, now):
-                if match.id not in still:
-                    gone.setdefault(match.id, match)
-        return list(gone.values())
 
-    def _reason(
-        self, match: Match, current: ActiveListing | None, data: dict[str, Any], now: float
-    ) -> str:
-        if current is None:
-            return f"{data['kind']} {data['status']}"  # e.g. "offer withdrawn"
-        counterpart_id = match.need.id if current.kind == OFFER else match.offer.id
-        counterpart = self._index.get(counterpart_id)
-        if counterpart is None:
-            return f"{other_kind(current.kind)} no longer published"
-        offer, need = (current, counterpart) if current.kind == OFFER else (counterpart, current)
-        why = rejection(offer, need, self._index.taxonomy, now)
-        return f"{current.kind} updated: {why or NO_LONGER_HOLDS}"
-
-
-def match_event(event_type: str, match: Match, reason: str | None = None) -> Event:
-    """The found/retracted event of a match, keyed by the match id."""
+def match_found(match: Match) -> Event:
+    """The found event of a match, naming the versions it was computed from."""
     offer_country, need_country = match.countries
-    data: dict[str, Any] = {
-        "match_id": match.id,
-        "offer": _side(match.offer),
-        "need": _side(match.need),
-        "score": match.score,
-        "reasons": {
-            "distance_km": match.distance_km,
-            "category_relation": match.category_relation,
-            "quantity_fit": match.quantity_fit,
-            "days_left": match.days_left,
-            "cross_border": match.cross_border,
+    data = MatchFound(
+        match_id=match.id,
+        offer=_side(match.offer),
+        need=_side(match.need),
+        score=match.score,
+        reasons=MatchReasons(
+            distance_km=match.distance_km,
+            category_relation=match.category_relation,
+            quantity_fit=match.quantity_fit,
+            days_left=match.days_left,
+            cross_border=match.cross_border,
             # The contract lists two strings: only when both countries are known.
-            "countries": [offer_country, need_country] if offer_country and need_country else [],
-        },
-    }
-    if reason is not None:
-        data["retraction_reason"] = reason
-    return Event(type=event_type, source=SOURCE, subject=match.id, data=data)
+            countries=(offer_country, need_country) if offer_country and need_country else (),
+        ),
+    )
+    return Event(type=MATCH_FOUND, source=SOURCE, subject=match.id, data=data)
 
 
-def _side(listing: ActiveListing) -> dict[str, Any]:
+def _side(listing: ActiveListing) -> MatchSide:
     ends = listing.ends_at
-    return {
-        "listing_id": listing.id,
-        "organisation_id": listing.organisation_id,
-        "title": listing.title,
-        "category": listing.category,
-        "quantity": listing.quantity,
-        "min_quantity": listing.min_quantity if listing.kind == NEED else None,
-        "unit": listing.unit,
-        "location": {
-            "lat": listing.lat,
-            "lon": listing.lon,
-            "place": listing.place,
-            "country": listing.country,
-        },
-        "available_until": None if ends is None else datetime.fromtimestamp(ends, UTC),
-    }
+    return MatchSide(
+        listing_id=listing.id,
+        organisation_id=listing.organisation_id,
+        title=listing.title,
+        category=listing.category,
+        quantity=listing.quantity,
+        min_quantity=listing.min_quantity if listing.kind == NEED else None,
+        unit=listing.unit,
+        location=Location(listing.lat, listing.lon, listing.place, listing.country),
+        version=listing.version,
+        available_until=None if ends is None else datetime.fromtimestamp(ends, UTC),
+    )

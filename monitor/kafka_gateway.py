@@ -140,6 +140,7 @@ class TopicFollower:
             group_id=None,
             enable_auto_commit=False,
             client_id="boucle-monitor-follower",
+            isolation_level="read_committed",
         )
         self._assigned: set[TopicPartition] = set()
         self._refreshed = 0.0

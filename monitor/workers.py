@@ -14,7 +14,7 @@ from monitor.domain.streams import DEAD_LETTER_SUFFIX
 from monitor.kafka_gateway import TopicFollower
 from monitor.service import MonitorService
 from shared import metrics
-from shared.events import EventValidationError, decode_event
+from shared.events import EventValidationError, NewerSchemaVersion, decode_event
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def dispatch(service: MonitorService, record: RawRecord) -> None:
         return
     try:
         event = decode_event(record.value)
-    except EventValidationError as exc:
+    except (EventValidationError, NewerSchemaVersion) as exc:
         # The service's own consumer dead-letters it; the projection leaves it out.
         log.debug("projection skips %s:%s: %s", record.topic, record.offset, exc)
         return

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from shared.contracts import MatchFound, MatchSide
 
 BUYER, SELLER = "buyer", "seller"
 
@@ -29,33 +31,38 @@ class Alert:
     counterpart_place: str | None = None
     available_until: datetime | None = None
     reasons: dict[str, Any] = field(default_factory=dict)
+    listing_version: int = 0
+    counterpart_version: int = 0
 
 
-def _alert(match: dict[str, Any], own: dict[str, Any], other: dict[str, Any], role: str) -> Alert:
-    reasons = dict(match.get("reasons") or {})
+def _alert(match: MatchFound, own: MatchSide, other: MatchSide, role: str) -> Alert:
+    reasons = asdict(match.reasons)
+    reasons["countries"] = list(match.reasons.countries)
     return Alert(
-        match_id=match["match_id"],
-        listing_id=own["listing_id"],
-        organisation_id=own["organisation_id"],
+        match_id=match.match_id,
+        listing_id=own.listing_id,
+        organisation_id=own.organisation_id,
         role=role,
-        counterpart_listing_id=other["listing_id"],
-        counterpart_title=other["title"],
-        category=other["category"],
-        quantity=other["quantity"],
-        unit=other["unit"],
-        distance_km=reasons["distance_km"],
-        score=match["score"],
-        own_title=own.get("title", ""),
-        counterpart_organisation_id=other.get("organisation_id"),
-        counterpart_place=(other.get("location") or {}).get("place"),
+        counterpart_listing_id=other.listing_id,
+        counterpart_title=other.title,
+        category=other.category,
+        quantity=other.quantity,
+        unit=other.unit,
+        distance_km=match.reasons.distance_km,
+        score=match.score,
+        own_title=own.title,
+        counterpart_organisation_id=other.organisation_id,
+        counterpart_place=other.location.place,
         # The offer's end is what matters to both: the buyer must collect before it, the
         # seller's surplus is on offer until then.
-        available_until=match["offer"].get("available_until"),
+        available_until=match.offer.available_until,
         reasons=reasons,
+        listing_version=own.version,
+        counterpart_version=other.version,
     )
 
 
-def alerts_for_match(match: dict[str, Any]) -> list[Alert]:
+def alerts_for_match(match: MatchFound) -> list[Alert]:
     """One alert per party: the buyer hears of the offer, the seller of the need."""
-    offer, need = match["offer"], match["need"]
+    offer, need = match.offer, match.need
     return [_alert(match, need, offer, BUYER), _alert(match, offer, need, SELLER)]

@@ -22,6 +22,8 @@ MATCH_FOUND_WEBHOOK = "match.found"
 def alert_document(alert: Alert, base_url: str) -> dict[str, Any]:
     """An alert as API clients and webhook receivers see it."""
     document = asdict(alert)
+    # Bookkeeping of the notifier (which listing versions it was found at), not news.
+    document.pop("listing_version"), document.pop("counterpart_version")
     until = alert.available_until
     document["available_until"] = until.isoformat() if until else None
     document["link"] = f"{base_url.rstrip('/')}/listings/{alert.counterpart_listing_id}"

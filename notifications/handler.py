@@ -1,30 +1,36 @@
-"""What the notifier does with a match event: alerts and planned deliveries, in one transaction."""
+"""What the notifier does with match and listing events: alerts and their deliveries.
+
+Every event is handled in one transaction with the claim of its id, so a re-delivered
+event changes nothing, and deliveries are unique per (match, recipient, channel). What
+stands is decided by listing versions, never by arrival order (shared/match_state.py):
+a found match from older listing versions than the notifier has seen is dropped; a
+listing that reaches a version retracts its alerts from older ones that were not found
+again, and all of them once it left `published`.
+"""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifications.alerts import Alert, alerts_for_match
-from notifications.outcomes import PENDING, OutcomeRecorder
-from notifications.preference_store import load_audience
-from notifications.preferences import PlannedDelivery, plan
-from notifications.store import ACTIVE, RETRACTED, alert_row
-from notifications.tables import AlertRow, DeliveryRow, processed_events
+from notifications.alerts import alerts_for_match
+from notifications.deliveries import DeliveryPlanner, Lineage
+from notifications.outcomes import PENDING, RETRACTED_PREFIX, OutcomeRecorder
+from notifications.store import ACTIVE, RETRACTED
+from notifications.tables import AlertRow, DeliveryRow, ListingVersionRow, processed_events
+from shared.contracts import ListingChanged, MatchesSettled, MatchFound, MatchRetracted
 from shared.db import unit_of_work
-from shared.event_schemas import MATCH_FOUND, MATCH_RETRACTED
 from shared.events import Event
+from shared.match_state import is_stale, no_longer_holds, retraction_reason, sides
 from shared.tracking import claim_event
 
 log = logging.getLogger(__name__)
 CONSUMER = "notifier"
 
-Lineage = Callable[[str], list[str]]
 Clock = Callable[[], datetime]
 
 
@@ -33,11 +39,7 @@ def _now() -> datetime:
 
 
 class MatchAlertHandler:
-    """Found: one alert per party and its deliveries. Retracted: alerts marked, sends cancelled.
-
-    The event id is claimed in the same transaction, and deliveries are unique per (match,
-    recipient, channel): a re-delivered event changes nothing.
-    """
+    """Found: one alert per party and its deliveries. Gone: alerts marked, sends cancelled."""
 
     def __init__(
         self,
@@ -49,58 +51,75 @@ class MatchAlertHandler:
     ) -> None:
         self._sessions = sessions
         self._recorder = recorder
-        self._lineage = lineage
-        self._zone = zone
+        self._planner = DeliveryPlanner(lineage, zone)
         self._clock = clock
 
     def __call__(self, event: Event) -> None:
-        if event.type not in (MATCH_FOUND, MATCH_RETRACTED):
+        data = event.data
+        if not isinstance(data, MatchFound | MatchRetracted | MatchesSettled | ListingChanged):
             return
         with unit_of_work(self._sessions) as session:
             if not claim_event(session, processed_events, CONSUMER, event.id):
                 log.info("event already handled", extra={"event_id": event.id})
                 return
-            if event.type == MATCH_FOUND:
-                planned: set[tuple[str, str]] = set()
-                for alert in alerts_for_match(event.data):
-                    self._found(session, alert, planned)
-                log.info(
-                    "match %s: %d deliveries planned",
-                    event.subject,
-                    len(planned),
-                    extra={"event_id": event.id},
-                )
-            else:
-                reason = event.data.get("retraction_reason") or "match retracted"
-                self._retracted(session, event.data["match_id"], reason)
-                log.info("match %s retracted", event.subject, extra={"event_id": event.id})
+            match data:
+                case MatchFound():
+                    self._found(session, data, event.id)
+                case MatchRetracted():
+                    if not self._stale(session, data, event.id):
+                        self._retract(session, data.match_id, data.reason)
+                case MatchesSettled():
+                    self._listing_at(session, data.listing_id, data.kind, data.version, data.status)
+                case ListingChanged() if not data.is_published:
+                    # Gone from the exchange: its alerts go, whatever the matcher says.
+                    self._listing_at(session, data.id, data.kind, data.version, data.status)
+                case ListingChanged():
+                    # An edit: the matcher's settlement of this version will say what stands.
+                    self._raise_known(session, {data.id: data.version}, data.status)
 
-    def _found(self, session: Session, alert: Alert, planned: set[tuple[str, str]]) -> None:
-        existing = session.scalar(
-            select(AlertRow).where(
-                AlertRow.match_id == alert.match_id, AlertRow.listing_id == alert.listing_id
-            )
-        )
-        if existing is not None:
-            # Found again after a retraction: available again, but never alerted twice.
-            existing.status, existing.retracted_at = ACTIVE, None
+    def _stale(self, session: Session, match: MatchFound | MatchRetracted, event_id: str) -> bool:
+        known = self._known(session, list(sides(match)))
+        if is_stale(match, known):
+            log.info("stale match %s dropped", match.match_id, extra={"event_id": event_id})
+            return True
+        self._raise_known(session, sides(match))
+        return False
+
+    def _found(self, session: Session, match: MatchFound, event_id: str) -> None:
+        if self._stale(session, match, event_id):
             return
         now = self._clock()
-        row = alert_row(alert, str(uuid.uuid4()), now)
-        session.add(row)
-        deliveries = plan(
-            load_audience(session, alert.organisation_id),
-            [alert.category, *self._lineage(alert.category)],
-            now,
-            self._zone,
+        planned: set[tuple[str, str]] = set()
+        for alert in alerts_for_match(match):
+            self._planner.found(session, alert, now, planned)
+        log.info(
+            "match %s: %d deliveries planned",
+            match.match_id,
+            len(planned),
+            extra={"event_id": event_id},
         )
-        for delivery in deliveries:
-            # Two parties sharing an address still get one e-mail per match.
-            if (delivery.recipient, delivery.channel) not in planned:
-                planned.add((delivery.recipient, delivery.channel))
-                session.add(_delivery(row, delivery, now))
 
-    def _retracted(self, session: Session, match_id: str, reason: str) -> None:
+    def _listing_at(
+        self, session: Session, listing_id: str, kind: str, version: int, status: str
+    ) -> None:
+        self._raise_known(session, {listing_id: version}, status)
+        gone: set[str] = set()
+        query = select(AlertRow).where(
+            AlertRow.status == ACTIVE,
+            or_(AlertRow.listing_id == listing_id, AlertRow.counterpart_listing_id == listing_id),
+        )
+        for alert in session.scalars(query):
+            computed_from = (
+                alert.listing_version
+                if alert.listing_id == listing_id
+                else alert.counterpart_version
+            )
+            if no_longer_holds(computed_from, version, status):
+                gone.add(alert.match_id)
+        for match_id in sorted(gone):
+            self._retract(session, match_id, retraction_reason(kind, status))
+
+    def _retract(self, session: Session, match_id: str, reason: str) -> None:
         now = self._clock()
         for alert in session.scalars(select(AlertRow).where(AlertRow.match_id == match_id)):
             alert.status, alert.retracted_at = RETRACTED, now
@@ -111,22 +130,26 @@ class MatchAlertHandler:
             .with_for_update()
         )
         for delivery in pending:
-            self._recorder.skipped(session, delivery, f"match retracted: {reason}")
+            self._recorder.skipped(session, delivery, f"{RETRACTED_PREFIX}{reason}")
+        log.info("match %s retracted: %s", match_id, reason)
 
+    def _known(self, session: Session, listing_ids: list[str]) -> dict[str, int]:
+        rows = session.scalars(
+            select(ListingVersionRow).where(ListingVersionRow.listing_id.in_(listing_ids))
+        )
+        return {row.listing_id: row.version for row in rows}
 
-def _delivery(alert: AlertRow, planned: PlannedDelivery, now: datetime) -> DeliveryRow:
-    return DeliveryRow(
-        id=str(uuid.uuid4()),
-        match_id=alert.match_id,
-        alert_id=alert.id,
-        organisation_id=alert.organisation_id,
-        recipient=planned.recipient,
-        subscriber=planned.subscriber,
-        channel=planned.channel,
-        language=planned.language,
-        digest=planned.digest,
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=planned.due_at,
-        created_at=now,
-    )
+    def _raise_known(
+        self, session: Session, versions: dict[str, int], status: str | None = None
+    ) -> None:
+        for listing_id, version in versions.items():
+            row = session.get(ListingVersionRow, listing_id, with_for_update=True)
+            if row is None:
+                session.add(
+                    ListingVersionRow(
+                        listing_id=listing_id, version=version, status=status or "published"
+                    )
+                )
+            elif version > row.version or (version == row.version and status is not None):
+                row.version = version
+                row.status = status or "published"

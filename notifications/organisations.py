@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from notifications.preferences import CONTACT, Person
 from notifications.tables import OrganisationRow, OrganisationTokenRow
 from shared.auth import token_digest
+from shared.contracts import Member, OrganisationChanged
 from shared.db import unit_of_work
-from shared.event_schemas import ORGANISATION_REGISTERED, ORGANISATION_UPDATED
 from shared.events import Event
 
 log = logging.getLogger(__name__)
@@ -60,33 +60,36 @@ class OrganisationStore:
 
     def apply(self, event: Event) -> None:
         """Upsert the organisation unless a newer version is already stored."""
-        if event.type not in (ORGANISATION_REGISTERED, ORGANISATION_UPDATED):
-            return
-        data = event.data
+        self.apply_many([event])
+
+    def apply_many(self, events: list[Event]) -> None:
+        """Apply a batch in one transaction: a restart replays the topic at batch speed."""
         with unit_of_work(self._sessions) as session:
-            row = session.get(OrganisationRow, data["id"])
-            if row is not None and row.version >= data["version"]:
-                return
-            if row is None:
-                row = OrganisationRow(id=data["id"])
-                session.add(row)
-            row.name, row.contact_email = data["name"], data["contact_email"]
-            row.language, row.version = data["language"], data["version"]
-            row.members = [_member(m) for m in data.get("members", [])]
-            row.updated_at = data["updated_at"]
-            session.execute(
-                delete(OrganisationTokenRow).where(OrganisationTokenRow.organisation_id == row.id)
-            )
-            session.add_all(
-                OrganisationTokenRow(digest=d, organisation_id=row.id)
-                for d in set(data.get("api_token_hashes", []))
-            )
-        log.info(
-            "organisation %s at version %s",
-            data["id"],
-            data["version"],
-            extra={"event_id": event.id},
+            for event in events:
+                if isinstance(event.data, OrganisationChanged):
+                    self._upsert(session, event.data)
+
+    def _upsert(self, session: Session, data: OrganisationChanged) -> None:
+        row = session.get(OrganisationRow, data.id)
+        if row is not None and row.version >= data.version:
+            return
+        if row is None:
+            row = OrganisationRow(id=data.id)
+            session.add(row)
+        row.name, row.contact_email = data.name, data.contact_email
+        row.language, row.version = data.language, data.version
+        row.members = [_member(m) for m in data.members]
+        row.updated_at = data.updated_at
+        session.execute(
+            delete(OrganisationTokenRow).where(OrganisationTokenRow.organisation_id == row.id)
         )
+        # Flushed before the new digests: a token moving between organisations is one row.
+        session.flush()
+        session.add_all(
+            OrganisationTokenRow(digest=d, organisation_id=row.id)
+            for d in set(data.api_token_hashes)
+        )
+        log.debug("organisation %s at version %s", data.id, data.version)
 
     def get(self, organisation_id: str) -> Organisation | None:
         """The projected organisation, or None."""
@@ -103,6 +106,11 @@ class OrganisationStore:
             )
 
 
-def _member(member: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "email", "name", "language", "role")
-    return {key: member.get(key) for key in keys}
+def _member(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "email": member.email,
+        "name": member.name,
+        "language": member.language,
+        "role": member.role,
+    }

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from notifications.tables import DeliveryRow, OutboxRow
+from shared.contracts import DeliveryOutcome
 from shared.events import Event, encode_event
 from shared.kafka import DLQ_ATTEMPTS, DLQ_CONSUMER, DLQ_ERROR, DLQ_TOPIC
 from shared.settings import Topics
@@ -29,6 +30,8 @@ SENT, FAILED, RETRIED, DEAD_LETTERED, SKIPPED = (
 )
 #: delivery row statuses
 PENDING, DONE, GIVEN_UP, CANCELLED = "pending", "sent", "dead_lettered", "cancelled"
+#: How a delivery cancelled by a retraction says so: found again, it is planned anew.
+RETRACTED_PREFIX = "match retracted: "
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,17 @@ class OutcomeRecorder:
             subject=row.match_id,
             # Deterministic: a re-published outbox row carries the same id, so readers dedupe.
             id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{row.id}/{attempt}/{outcome}")),
-            data={
-                "delivery_id": row.id,
-                "match_id": row.match_id,
-                "organisation_id": row.organisation_id,
-                "recipient": row.recipient,
-                "channel": row.channel,
-                "outcome": outcome,
-                "attempt": attempt,
-                "error": error[:500] if error else None,
-                "next_attempt_at": next_attempt_at,
-            },
+            data=DeliveryOutcome(
+                delivery_id=row.id,
+                match_id=row.match_id,
+                organisation_id=row.organisation_id,
+                recipient=row.recipient,
+                channel=row.channel,
+                outcome=outcome,
+                attempt=attempt,
+                error=error[:500] if error else None,
+                next_attempt_at=next_attempt_at,
+            ),
         )
         _enqueue(session, self.topic, event)
         return event

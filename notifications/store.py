@@ -47,6 +47,8 @@ def alert_from_row(row: AlertRow) -> Alert:
         counterpart_place=row.counterpart_place,
         available_until=row.available_until,
         reasons=dict(row.reasons or {}),
+        listing_version=row.listing_version or 0,
+        counterpart_version=row.counterpart_version or 0,
     )
 
 

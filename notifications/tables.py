@@ -48,7 +48,7 @@ class AlertRow(Base):
     listing_id: Mapped[str] = mapped_column(String(36), index=True)
     organisation_id: Mapped[str] = mapped_column(String(36), index=True)
     role: Mapped[str] = mapped_column(String(10))
-    counterpart_listing_id: Mapped[str] = mapped_column(String(36))
+    counterpart_listing_id: Mapped[str] = mapped_column(String(36), index=True)
     counterpart_title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(100))
     quantity: Mapped[float] = mapped_column(Float)
@@ -65,6 +65,20 @@ class AlertRow(Base):
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     retracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     retraction_reason: Mapped[str | None] = mapped_column(String(200))
+    # The listing versions the match was last found at (0: unknown, before match schema 2).
+    listing_version: Mapped[int] = mapped_column(Integer, default=0)
+    counterpart_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ListingVersionRow(Base):
+    """The newest version (and its status) the notifier has seen of a listing, from the
+    listings topic or a match event: match events from older versions are stale."""
+
+    __tablename__ = "listing_versions"
+
+    listing_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
 
 
 class DeliveryRow(Base):

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.alerts import Alert
 from notifications.jobs import Job, Sender, addressed
-from notifications.outcomes import PENDING, OutcomeRecorder
+from notifications.outcomes import PENDING, RETRACTED_PREFIX, OutcomeRecorder
 from notifications.retry import DeliveryError, RetryPolicy
 from notifications.store import RETRACTED, alert_from_row
 from notifications.tables import AlertRow, DeliveryRow
 from shared.db import unit_of_work
-from shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ class DeliveryWorker:
         senders: Mapping[str, Sender],
         recorder: OutcomeRecorder,
         policy: RetryPolicy,
-        relay: OutboxRelay | None = None,
         clock: Callable[[], datetime] = _now,
         poll_interval_s: float = 0.5,
         batch: int = 50,
@@ -49,22 +47,19 @@ class DeliveryWorker:
         self._senders = senders
         self._recorder = recorder
         self._policy = policy
-        self._relay = relay
         self._clock = clock
         self._poll = poll_interval_s
         self._batch = batch
 
     def run(self, stop: threading.Event) -> None:
-        """Deliver and publish outcomes until `stop` is set."""
+        """Deliver until `stop` is set (outcome events leave through the outbox relay)."""
         log.info("delivery worker started")
         while not stop.is_set():
             handled = 0
             try:
                 handled = self.run_once()
-                if self._relay is not None:
-                    handled += self._relay.relay_once()
             except Exception:
-                # The database or the broker is away: everything waits in tables, try again.
+                # The database is away: everything waits in tables, try again.
                 log.exception("delivery worker turn failed")
             if not handled:
                 stop.wait(self._poll)
@@ -127,7 +122,7 @@ class DeliveryWorker:
         for row in group:
             alert = alerts.get(row.alert_id)
             if alert is None or alert.status == RETRACTED:
-                self._recorder.skipped(session, row, "match retracted")
+                self._recorder.skipped(session, row, f"{RETRACTED_PREFIX}before it was sent")
             else:
                 live.append((row, alert_from_row(alert)))
         return live

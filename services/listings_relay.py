@@ -7,31 +7,48 @@ applies it, on a timer, and its events leave through the same outbox.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from listings.service import ListingService
 from listings.tables import OutboxRow
 from services.process import run_until_signalled
 from shared.db import service_database
+from shared.faults import backoff_s
 from shared.health import serve_health_from_env
-from shared.kafka import KafkaPublisher
+from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.logs import configure_logging
 from shared.metrics import OUTBOX_BACKLOG, observe_gauge
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
+from shared.topics import TopicConfigError
 
 log = logging.getLogger(__name__)
-EXPIRY_INTERVAL_S = 60.0
 
 
-def _expire_periodically(service: ListingService, stop: threading.Event) -> None:
-    while not stop.wait(EXPIRY_INTERVAL_S):
+def _expire_periodically(service: ListingService, stop: threading.Event, interval_s: float) -> None:
+    while not stop.wait(interval_s):
         try:
             expired = service.expire_due()
             if expired:
                 log.info("expired %d listings", expired)
         except Exception:
             log.exception("expiry sweep failed; trying again at the next tick")
+
+
+def _topics_ensured(settings: Settings, stop: threading.Event) -> bool:
+    attempt = 0
+    while not stop.is_set():
+        try:
+            ensure_topics(settings.kafka_bootstrap_servers, standard_topics(settings.topics))
+            return True
+        except TopicConfigError:
+            raise
+        except Exception as exc:
+            attempt += 1
+            log.warning("waiting for Kafka to ensure the topics: %r", exc)
+            stop.wait(backoff_s(attempt, cap_s=10.0))
+    return False
 
 
 def main() -> None:
@@ -42,13 +59,27 @@ def main() -> None:
     publisher = KafkaPublisher(
         settings.kafka_bootstrap_servers, "listings-relay", settings.kafka_request_timeout_ms
     )
-    relay = OutboxRelay(sessions, publisher, OutboxRow)
+    relay = OutboxRelay(
+        sessions,
+        publisher,
+        OutboxRow,
+        retention=settings.retention.outbox,
+        purge_interval_s=settings.retention.interval_s,
+    )
     listings = ListingService(sessions, settings.topics.listings)
     observe_gauge(OUTBOX_BACKLOG, relay.pending)
     server = serve_health_from_env("listings-relay", 8005, {"outbox": relay.pending})
 
     def work(stop: threading.Event) -> None:
-        sweeper = threading.Thread(target=_expire_periodically, args=(listings, stop), daemon=True)
+        # Before the first publish: with auto-creation off, a missing topic would block it.
+        # A broker that is down only delays this; a topic configured otherwise stops it.
+        if not _topics_ensured(settings, stop):
+            return
+        # How often listings past their end are expired (and their matches retracted).
+        interval_s = float(os.environ.get("EXPIRY_INTERVAL_S", "60"))
+        sweeper = threading.Thread(
+            target=_expire_periodically, args=(listings, stop, interval_s), daemon=True
+        )
         sweeper.start()
         relay.run(stop, settings.outbox_poll_interval_s)
 

@@ -1,14 +1,17 @@
 """Composition root of the notifier: matches -> alerts and deliveries; a worker sends them.
 
-One process, two threads: the consumer (matches, with the organisations projection kept
-current before each batch) and the delivery worker (due deliveries, digests, outcome events).
+One process, three threads: the consumer (matches and listings, with the organisations
+projection kept current before each batch), the delivery worker (due deliveries, digests)
+and the outcome relay (outcome events to Kafka: a broker outage must not stall e-mails).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,20 +23,31 @@ from notifications.handler import MatchAlertHandler
 from notifications.mail import MailComposer
 from notifications.organisations import OrganisationStore
 from notifications.outcomes import OutcomeRecorder
-from notifications.tables import OutboxRow
+from notifications.tables import OutboxRow, processed_events
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import category_label, lineage, webhook_policy
 from notifications.worker import DeliveryWorker
 from services.process import run_until_signalled
-from shared.db import database_check, service_database
+from shared.db import database_check, service_database, unit_of_work
+from shared.faults import is_transient
 from shared.health import serve_health_from_env
-from shared.kafka import EventConsumer, KafkaPublisher, TableReader, ensure_topics, standard_topics
+from shared.housekeeping import Housekeeper
+from shared.kafka import (
+    EventConsumer,
+    KafkaPublisher,
+    TableReader,
+    dead_letters_to,
+    ensure_topics,
+    standard_topics,
+)
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
+from shared.tracking import purge_processed
 
 GROUP_ID = "notifications"
+log = logging.getLogger(__name__)
 
 
 def build_worker(
@@ -59,7 +73,6 @@ def build_worker(
         senders(email, webhook),
         OutcomeRecorder(settings.topics.deliveries),
         config.retry,
-        relay=OutboxRelay(sessions, publisher, OutboxRow),
         poll_interval_s=config.worker_poll_interval_s,
     )
 
@@ -73,8 +86,15 @@ def main() -> None:
     bootstrap = settings.kafka_bootstrap_servers
     ensure_topics(bootstrap, standard_topics(settings.topics))
     publisher = KafkaPublisher(bootstrap, "notifier", settings.kafka_request_timeout_ms)
+    group_id = os.environ.get("NOTIFIER_GROUP_ID", GROUP_ID)
+    store = OrganisationStore(sessions)
     organisations = TableReader(
-        bootstrap, settings.topics.organisations, OrganisationStore(sessions).apply
+        bootstrap,
+        settings.topics.organisations,
+        store.apply,
+        dead_letter=dead_letters_to(publisher),
+        name=f"{group_id}-organisations",
+        apply_many=store.apply_many,
     )
     handler = MatchAlertHandler(
         sessions,
@@ -84,34 +104,53 @@ def main() -> None:
     )
     consumer = EventConsumer(
         bootstrap,
-        os.environ.get("NOTIFIER_GROUP_ID", GROUP_ID),
-        [settings.topics.matches],
+        group_id,
+        # Listings too: a listing that leaves the exchange takes its alerts with it, even
+        # while the matcher is away.
+        [settings.topics.matches, settings.topics.listings],
         handler,
         publisher,
         # Organisations written before a match are known when the match is handled.
         before_batch=organisations.catch_up,
     )
-    # The worker's own producer: a reset after a broker error must not touch the consumer's.
+    # The relay's own producer: a reset after a broker error must not touch the consumer's.
     outcomes = KafkaPublisher(bootstrap, "notifier-deliveries", settings.kafka_request_timeout_ms)
+    retention = settings.retention
+    relay = OutboxRelay(
+        sessions,
+        outcomes,
+        OutboxRow,
+        retention=retention.outbox,
+        purge_interval_s=retention.interval_s,
+    )
     worker = build_worker(settings, config, sessions, outcomes)
-    server = serve_health_from_env("notifier", 8004, {"database": database_check(engine)})
+    checks: dict[str, Callable[[], object]] = {
+        "database": database_check(engine),
+        "consumer": consumer.health_check,
+        "organisations": organisations.health_check,
+    }
+    server = serve_health_from_env("notifier", 8004, checks)
+
+    def purge_handled() -> int:
+        with unit_of_work(sessions) as session:
+            return purge_processed(session, processed_events, retention.processed_events)
 
     def run(stop: threading.Event) -> None:
-        delivering = threading.Thread(target=worker.run, args=(stop,), name="deliveries")
-        delivering.start()
-        refreshed = 0.0
+        threads = [
+            threading.Thread(target=worker.run, args=(stop,), name="deliveries"),
+            threading.Thread(target=relay.run, args=(stop,), name="outcome-relay"),
+        ]
+        for thread in threads:
+            thread.start()
+        Housekeeper({"processed events": purge_handled}, stop, retention.interval_s).start()
         try:
-            while not stop.is_set():
-                consumer.poll_once()
-                if time.monotonic() - refreshed > config.organisations_refresh_s:
-                    # Also when no match comes: new API tokens must work promptly.
-                    organisations.catch_up()
-                    refreshed = time.monotonic()
+            _consume(consumer, organisations, config.organisations_refresh_s, stop)
         finally:
             stop.set()
             consumer.close()
             organisations.close()
-            delivering.join(timeout=30)
+            for thread in threads:
+                thread.join(timeout=30)
 
     try:
         run_until_signalled(run)
@@ -119,6 +158,23 @@ def main() -> None:
         server.shutdown()
         outcomes.close()
         publisher.close()
+
+
+def _consume(
+    consumer: EventConsumer, organisations: TableReader, refresh_s: float, stop: threading.Event
+) -> None:
+    refreshed = 0.0
+    while not stop.is_set():
+        consumer.poll_once()
+        if time.monotonic() - refreshed > refresh_s:
+            # Also when no match comes: new API tokens must work promptly.
+            try:
+                organisations.catch_up()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("organisations projection waits for a dependency: %r", exc)
+            refreshed = time.monotonic()
 
 
 if __name__ == "__main__":

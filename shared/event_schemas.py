@@ -6,7 +6,13 @@ fields without breaking them. Removing or changing a field means a new schema ve
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+
+from shared import contracts
 
 LISTING_KINDS = ("offer", "need")
 LISTING_STATUSES = ("draft", "published", "reserved", "closed", "withdrawn", "expired")
@@ -21,11 +27,24 @@ DELIVERY_OUTCOMES = ("sent", "failed", "retried", "dead_lettered", "skipped")
 
 
 class _Tolerant(Schema):
+    """Drops unknown fields; `load` builds the contract's dataclass (`made_of`)."""
+
+    made_of: type | None = None
+
     class Meta:
         unknown = EXCLUDE
 
+    @post_load
+    def _make(self, data: dict[str, Any], **_kwargs: Any) -> Any:
+        if self.made_of is None:
+            return data
+        # Lists become tuples: the dataclasses are frozen, and so should their parts be.
+        return self.made_of(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
 
 class LocationSchema(_Tolerant):
+    made_of = contracts.Location
+
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     place = fields.String(load_default=None, allow_none=True)
@@ -33,6 +52,8 @@ class LocationSchema(_Tolerant):
 
 
 class PriceSchema(_Tolerant):
+    made_of = contracts.Price
+
     mode = fields.String(required=True, validate=validate.OneOf(PRICE_MODES))
     amount = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
     currency = fields.String(load_default="EUR")
@@ -45,6 +66,8 @@ class ListingDataSchema(_Tolerant):
     will deliver, the same as `delivery_radius_km`). `available_until` is when the listing
     expires; produce may carry a `use_by` date, which bounds it too.
     """
+
+    made_of = contracts.ListingChanged
 
     id = fields.String(required=True)
     organisation_id = fields.String(required=True)
@@ -69,6 +92,8 @@ class ListingDataSchema(_Tolerant):
 
 
 class MatchSideSchema(_Tolerant):
+    made_of = contracts.MatchSide
+
     listing_id = fields.String(required=True)
     organisation_id = fields.String(required=True)
     title = fields.String(required=True)
@@ -77,11 +102,14 @@ class MatchSideSchema(_Tolerant):
     min_quantity = fields.Float(load_default=None, allow_none=True)
     unit = fields.String(required=True)
     location = fields.Nested(LocationSchema, required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=0))
     available_until = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class MatchReasonsSchema(_Tolerant):
     """Why the pair was made; every field is shown to the two parties."""
+
+    made_of = contracts.MatchReasons
 
     distance_km = fields.Float(required=True, validate=validate.Range(min=0))
     category_relation = fields.String(
@@ -93,22 +121,48 @@ class MatchReasonsSchema(_Tolerant):
     countries = fields.List(fields.String(), load_default=list)
 
 
-class MatchDataSchema(_Tolerant):
+class MatchFoundSchema(_Tolerant):
     """A pairing of one offer and one need, with why they were paired.
 
-    On `boucle.match.retracted` the same data says which pair no longer holds, and
-    `retraction_reason` why (e.g. "offer withdrawn", "need expired", "out of range").
+    Version 2: each side names the listing `version` the match was computed from, so a
+    reader can drop a match computed from versions older than ones it has seen.
     """
+
+    made_of: type | None = contracts.MatchFound
 
     match_id = fields.String(required=True)
     offer = fields.Nested(MatchSideSchema, required=True)
     need = fields.Nested(MatchSideSchema, required=True)
     score = fields.Float(required=True, validate=validate.Range(min=0, max=1))
     reasons = fields.Nested(MatchReasonsSchema, required=True)
-    retraction_reason = fields.String(load_default=None, allow_none=True)
+
+
+class MatchRetractedSchema(MatchFoundSchema):
+    """The pair no longer holds as of the sides' versions; `retraction_reason` says why."""
+
+    made_of = contracts.MatchRetracted
+
+    reason = fields.String(
+        data_key="retraction_reason",
+        load_default="match retracted",
+        validate=validate.Length(max=500),
+    )
+
+
+class MatchesSettledSchema(_Tolerant):
+    """Every current match of the listing at `version` has been published before this."""
+
+    made_of = contracts.MatchesSettled
+
+    listing_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(LISTING_KINDS))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.OneOf(LISTING_STATUSES))
 
 
 class MemberSchema(_Tolerant):
+    made_of = contracts.Member
+
     id = fields.String(required=True)
     email = fields.Email(required=True)
     name = fields.String(load_default="")
@@ -123,6 +177,8 @@ class OrganisationDataSchema(_Tolerant):
     any service can authenticate a bearer token without reading the listings tables; a
     revoked token disappears from the next event.
     """
+
+    made_of = contracts.OrganisationChanged
 
     id = fields.String(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -141,6 +197,8 @@ class OrganisationDataSchema(_Tolerant):
 class DeliveryDataSchema(_Tolerant):
     """The outcome of one attempt to deliver one alert on one channel."""
 
+    made_of = contracts.DeliveryOutcome
+
     delivery_id = fields.String(required=True)
     match_id = fields.String(required=True)
     organisation_id = fields.String(required=True)
@@ -152,27 +210,66 @@ class DeliveryDataSchema(_Tolerant):
     next_attempt_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-_LISTING = ListingDataSchema()
-_MATCH = MatchDataSchema()
-_ORGANISATION = OrganisationDataSchema()
-_DELIVERY = DeliveryDataSchema()
-
 LISTING_EVENT_TYPES = tuple(
     f"boucle.listing.{change}"
     for change in ("published", "updated", "reserved", "closed", "withdrawn", "expired")
 )
 MATCH_FOUND = "boucle.match.found"
 MATCH_RETRACTED = "boucle.match.retracted"
+MATCHES_SETTLED = "boucle.match.settled"
 ORGANISATION_REGISTERED = "boucle.organisation.registered"
 ORGANISATION_UPDATED = "boucle.organisation.updated"
 DELIVERY_EVENT_TYPES = tuple(f"boucle.delivery.{outcome}" for outcome in DELIVERY_OUTCOMES)
 
-#: event type -> (newest schema version this code reads and writes, data schema)
-EVENT_SCHEMAS: dict[str, tuple[int, Schema]] = {
-    **{event_type: (1, _LISTING) for event_type in LISTING_EVENT_TYPES},
-    MATCH_FOUND: (1, _MATCH),
-    MATCH_RETRACTED: (1, _MATCH),
-    ORGANISATION_REGISTERED: (1, _ORGANISATION),
-    ORGANISATION_UPDATED: (1, _ORGANISATION),
-    **{event_type: (1, _DELIVERY) for event_type in DELIVERY_EVENT_TYPES},
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """An event type's current schema version, its schema, and how older versions upcast.
+
+    `upcasters[v]` turns version v's data into version v + 1's; every published version
+    stays readable by chaining them.
+    """
+
+    version: int
+    schema: Schema
+    upcasters: dict[int, Upcaster] = field(default_factory=dict)
+
+    @property
+    def made_of(self) -> type:
+        """The dataclass this type's data decodes to."""
+        made_of = getattr(self.schema, "made_of", None)
+        assert made_of is not None
+        return made_of
+
+    def upcast(self, data: dict[str, Any], version: int) -> dict[str, Any]:
+        """Version `version`'s raw data brought to the current version."""
+        for step in range(version, self.version):
+            data = self.upcasters[step](data)
+        return data
+
+
+def _sides_of_unknown_version(data: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 of matches did not say which listing versions a match came from.
+    upcast = dict(data)
+    for side in ("offer", "need"):
+        if isinstance(upcast.get(side), dict):
+            upcast[side] = {"version": 0, **upcast[side]}
+    return upcast
+
+
+_LISTING = Contract(1, ListingDataSchema())
+_ORGANISATION = Contract(1, OrganisationDataSchema())
+_DELIVERY = Contract(1, DeliveryDataSchema())
+
+#: event type -> its contract (the newest schema version this code reads and writes)
+EVENT_SCHEMAS: dict[str, Contract] = {
+    **{event_type: _LISTING for event_type in LISTING_EVENT_TYPES},
+    MATCH_FOUND: Contract(2, MatchFoundSchema(), {1: _sides_of_unknown_version}),
+    MATCH_RETRACTED: Contract(2, MatchRetractedSchema(), {1: _sides_of_unknown_version}),
+    MATCHES_SETTLED: Contract(1, MatchesSettledSchema()),
+    ORGANISATION_REGISTERED: _ORGANISATION,
+    ORGANISATION_UPDATED: _ORGANISATION,
+    **{event_type: _DELIVERY for event_type in DELIVERY_EVENT_TYPES},
 }

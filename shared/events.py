@@ -1,23 +1,29 @@
-"""The event contract: a CloudEvents 1.0 envelope and one marshmallow schema per event type.
+"""The event contract: a CloudEvents 1.0 envelope around one typed dataclass of data.
 
 Events travel in CloudEvents' structured JSON mode. Every event is validated when it is
 produced and again when it is consumed, so a bad producer cannot poison a consumer's state:
-the consumer dead-letters what fails validation and carries on.
+the consumer dead-letters what fails validation and carries on. Decoding never raises
+anything but `EventValidationError` (a dead letter) or `NewerSchemaVersion` (this code is
+too old for the message: the consumer stops there, it must not skip or dead-letter it).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from shared.event_schemas import EVENT_SCHEMAS
+from shared.contracts import EventData
+from shared.event_schemas import EVENT_SCHEMAS, Contract
 
 SPEC_VERSION = "1.0"
+#: Far above any real event (a listing is ~1 KB): a bigger message is refused unread.
+MAX_EVENT_BYTES = 256 * 1024
 
 
 class EventValidationError(ValueError):
@@ -28,14 +34,18 @@ class EventValidationError(ValueError):
         self.errors = errors or {}
 
 
+class NewerSchemaVersion(Exception):
+    """The message is of a schema version newer than this code knows: upgrade the consumer."""
+
+
 @dataclass(frozen=True)
 class Event:
-    """One event: the envelope's attributes and its data."""
+    """One event: the envelope's attributes and its typed data."""
 
     type: str
     source: str
     subject: str
-    data: dict[str, Any]
+    data: EventData
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     schemaversion: int = 1
@@ -61,24 +71,22 @@ class EnvelopeSchema(Schema):
 _ENVELOPE = EnvelopeSchema()
 
 
-def _data_schema(event_type: str, version: int) -> Schema:
+def _contract(event_type: str) -> Contract:
     known = EVENT_SCHEMAS.get(event_type)
     if known is None:
         raise EventValidationError("unknown event type", {"type": [event_type]})
-    supported_version, schema = known
-    if version > supported_version:
-        raise EventValidationError(
-            "unsupported schema version",
-            {"schemaversion": [f"{version} is newer than {supported_version}"]},
-        )
-    return schema
+    return known
 
 
 def encode_event(event: Event) -> bytes:
     """Validate `event` against its contract and serialise it as structured CloudEvents JSON."""
-    schema = _data_schema(event.type, event.schemaversion)
-    data = schema.dump(event.data)
-    errors = schema.validate(data)
+    contract = _contract(event.type)
+    if not isinstance(event.data, contract.made_of):
+        raise EventValidationError(
+            f"{event.type} carries {contract.made_of.__name__}, not {type(event.data).__name__}"
+        )
+    data = contract.schema.dump(event.data)
+    errors = contract.schema.validate(data)
     if errors:
         raise EventValidationError(f"invalid {event.type} data", errors)
     envelope = {
@@ -89,7 +97,7 @@ def encode_event(event: Event) -> bytes:
         "subject": event.subject,
         "time": event.time.isoformat(),
         "datacontenttype": "application/json",
-        "schemaversion": event.schemaversion,
+        "schemaversion": contract.version,
         "data": data,
     }
     envelope_errors = _ENVELOPE.validate(envelope)
@@ -99,9 +107,27 @@ def encode_event(event: Event) -> bytes:
 
 
 def decode_event(raw: bytes | None) -> Event:
-    """Parse and validate one message value; raise EventValidationError with the reason."""
+    """Parse, upcast and validate one message value into an Event with typed data.
+
+    Raises EventValidationError with the reason for anything that is not a valid event,
+    whatever is wrong with it (size, nesting, encoding, types), and NewerSchemaVersion.
+    """
     if raw is None:
         raise EventValidationError("empty message (tombstone) where an event was expected")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise EventValidationError(f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+    try:
+        return _decode(raw)
+    except (EventValidationError, NewerSchemaVersion):
+        raise
+    except RecursionError as exc:
+        raise EventValidationError("nested too deeply to be an event") from exc
+    except Exception as exc:
+        # Whatever else a hostile or broken payload provokes is still just a bad message.
+        raise EventValidationError(f"unreadable event: {type(exc).__name__}: {exc}") from exc
+
+
+def _decode(raw: bytes) -> Event:
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -110,8 +136,16 @@ def decode_event(raw: bytes | None) -> Event:
         raise EventValidationError("not a JSON object")
     try:
         envelope = _ENVELOPE.load(document)
-        schema = _data_schema(envelope["type"], envelope["schemaversion"])
-        data = schema.load(envelope["data"])
+    except ValidationError as exc:
+        raise EventValidationError("invalid envelope", exc.normalized_messages()) from exc
+    contract, version = _contract(envelope["type"]), envelope["schemaversion"]
+    if version > contract.version:
+        raise NewerSchemaVersion(
+            f"{envelope['type']} schema version {version} is newer than {contract.version}, "
+            "the newest this consumer reads: deploy the newer consumer"
+        )
+    try:
+        data = contract.schema.load(contract.upcast(envelope["data"], version))
     except ValidationError as exc:
         raise EventValidationError("invalid event", exc.normalized_messages()) from exc
     return Event(
@@ -121,5 +155,18 @@ def decode_event(raw: bytes | None) -> Event:
         data=data,
         id=envelope["id"],
         time=envelope["time"],
-        schemaversion=envelope["schemaversion"],
+        schemaversion=version,
     )
+
+
+def typed_data(event_type: str, data: Mapping[str, Any]) -> EventData:
+    """The typed data of `event_type` built from a wire-shaped mapping (validated).
+
+    For fixtures, benchmarks and replays that hold an event's data as JSON-like values.
+    """
+    contract = _contract(event_type)
+    try:
+        loaded: EventData = contract.schema.load(contract.schema.dump(data))
+    except ValidationError as exc:
+        raise EventValidationError(f"invalid {event_type} data", exc.normalized_messages()) from exc
+    return loaded

@@ -2,14 +2,16 @@
 
 Offsets are committed after the handler, so a crash re-delivers the uncommitted tail. A
 handler that claims the event id in its own transaction sees the re-delivery as already
-done and skips it: at-least-once delivery, effectively-once effects.
+done and skips it: at-least-once delivery, effectively-once effects. Old records are purged
+(`purge_processed`) so the table stays bounded.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, CursorResult, DateTime, MetaData, String, Table, delete, select
 from sqlalchemy.orm import Session
 
 
@@ -20,7 +22,7 @@ def processed_events_table(metadata: MetaData) -> Table:
         metadata,
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(200), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
     )
 
 
@@ -35,3 +37,26 @@ def claim_event(session: Session, table: Table, consumer: str, event_id: str) ->
         table.insert().values(consumer=consumer, event_id=event_id, processed_at=datetime.now(UTC))
     )
     return True
+
+
+def purge_processed(
+    session: Session, table: Table, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Delete tracking records processed more than `older_than` ago; returns how many.
+
+    Runs in the caller's transaction. Safe because a record only has to outlive the window in
+    which its event can come again: the uncommitted tail re-read when a consumer restarts, or an
+    outbox row published again after its relay crashed before marking it sent. That window is
+    minutes in normal operation but lasts as long as the outage, so `older_than` must exceed the
+    longest consumer or relay outage plus the consumer's lag. A replay from the start of a topic
+    (offsets reset, or expired after the broker's offsets.retention.minutes) re-delivers all the
+    topic still holds: only a retention longer than the topic's covers that, and for a compacted
+    topic none does, so there the handler's own unique keys must absorb the duplicates.
+    """
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    # In UTC, as claim_event stores it: SQLite compares the stored text, not the instant.
+    cutoff = now.astimezone(UTC) - older_than
+    statement = delete(table).where(table.c.processed_at < cutoff)
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

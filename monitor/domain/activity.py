@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-LISTING_PREFIX, MATCH_PREFIX = "boucle.listing.", "boucle.match."
-DELIVERY_PREFIX, ORGANISATION_PREFIX = "boucle.delivery.", "boucle.organisation."
+from shared.contracts import (
+    DeliveryOutcome,
+    EventData,
+    ListingChanged,
+    MatchesSettled,
+    MatchFound,
+    MatchRetracted,
+    OrganisationChanged,
+)
+from shared.match_state import is_stale, no_longer_holds, sides
+
 SERIES = ("listings", "matches", "alerts")
 
 
@@ -26,36 +36,68 @@ class ActivityProjection:
         self.organisations: dict[str, dict[str, Any]] = {}
         self.daily: dict[str, Counter[date]] = {name: Counter() for name in SERIES}
         self.failed_alerts = 0
+        # listing id -> newest version seen, and -> ids of its live matches
+        self._versions: dict[str, int] = {}
+        self._by_listing: dict[str, set[str]] = {}
 
-    def apply(self, event_type: str, when: datetime, data: dict[str, Any]) -> None:
+    def apply(self, event_type: str, when: datetime, data: EventData) -> None:
         """Take one validated event into account (unknown types are ignored)."""
         with self._lock:
-            if event_type.startswith(LISTING_PREFIX):
-                self._listing(event_type, when, data)
-            elif event_type.startswith(MATCH_PREFIX):
-                self._match(event_type, when, data)
-            elif event_type.startswith(DELIVERY_PREFIX):
-                if data["outcome"] == "sent":
+            match data:
+                case ListingChanged():
+                    self._listing(event_type, when, data)
+                case MatchFound() | MatchRetracted():
+                    self._match(when, data)
+                case MatchesSettled():
+                    self._settled(data.listing_id, data.version, data.status)
+                case DeliveryOutcome(outcome="sent"):
                     self.daily["alerts"][when.date()] += 1
-                elif data["outcome"] in ("failed", "dead_lettered"):
+                case DeliveryOutcome(outcome="failed" | "dead_lettered"):
                     self.failed_alerts += 1
-            elif event_type.startswith(ORGANISATION_PREFIX):
-                self.organisations[data["id"]] = data
+                case OrganisationChanged():
+                    self.organisations[data.id] = asdict(data)
 
-    def _listing(self, event_type: str, when: datetime, data: dict[str, Any]) -> None:
-        known = self.listings.get(data["id"])
-        if known is None or data["version"] >= known["version"]:
-            self.listings[data["id"]] = data
+    def _listing(self, event_type: str, when: datetime, data: ListingChanged) -> None:
+        known = self.listings.get(data.id)
+        if known is None or data.version >= known["version"]:
+            self.listings[data.id] = asdict(data)
+            if not data.is_published:
+                self._settled(data.id, data.version, data.status)
         if event_type == "boucle.listing.published":
             self.daily["listings"][when.date()] += 1
 
-    def _match(self, event_type: str, when: datetime, data: dict[str, Any]) -> None:
-        if event_type == "boucle.match.retracted":
-            self.matches.pop(data["match_id"], None)
+    def _known(self, listing_id: str) -> int:
+        return max(
+            self._versions.get(listing_id, 0), self.listings.get(listing_id, {}).get("version", 0)
+        )
+
+    def _match(self, when: datetime, data: MatchFound | MatchRetracted) -> None:
+        if is_stale(data, {listing: self._known(listing) for listing in sides(data)}):
             return
-        if data["match_id"] not in self.matches:
+        for listing, version in sides(data).items():
+            self._versions[listing] = max(self._versions.get(listing, 0), version)
+        if isinstance(data, MatchRetracted):
+            self._drop(data.match_id)
+            return
+        if data.match_id not in self.matches:
             self.daily["matches"][when.date()] += 1
-        self.matches[data["match_id"]] = data
+        self.matches[data.match_id] = asdict(data)
+        for listing in sides(data):
+            self._by_listing.setdefault(listing, set()).add(data.match_id)
+
+    def _settled(self, listing_id: str, version: int, status: str) -> None:
+        self._versions[listing_id] = max(self._versions.get(listing_id, 0), version)
+        for match_id in list(self._by_listing.get(listing_id, ())):
+            match = self.matches[match_id]
+            side = match["offer"] if match["offer"]["listing_id"] == listing_id else match["need"]
+            if no_longer_holds(side["version"], version, status):
+                self._drop(match_id)
+
+    def _drop(self, match_id: str) -> None:
+        match = self.matches.pop(match_id, None)
+        if match is not None:
+            for side in ("offer", "need"):
+                self._by_listing.get(match[side]["listing_id"], set()).discard(match_id)
 
     def series(self, today: date, days: int = 30) -> dict[str, list[tuple[date, int]]]:
         """Per-day counts of the last `days` days (today included), oldest first."""

@@ -21,6 +21,10 @@ class UnsafeUrl(ValueError):
     """A URL the notifier refuses to call; the message says why."""
 
 
+class ResolutionUnavailable(UnsafeUrl):
+    """The name could not be resolved for now (EAI_AGAIN): refused today, worth trying again."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A checked URL: where to connect (`address`) and what to ask for."""
@@ -37,6 +41,11 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
+        # EAI_AGAIN is the resolver failing (timeout, SERVFAIL), not an answer about the name.
+        if exc.errno == socket.EAI_AGAIN:
+            raise ResolutionUnavailable(
+                f"{host} does not resolve right now, try again later: {exc.strerror}"
+            ) from exc
         raise UnsafeUrl(f"{host} does not resolve: {exc.strerror}") from exc
     except (UnicodeError, ValueError) as exc:
         raise UnsafeUrl(f"{host!r} is not a valid host name") from exc

@@ -12,7 +12,14 @@ import urllib3
 from standardwebhooks.webhooks import Webhook
 from urllib3.exceptions import HTTPError
 
-from notifications.channels.netguard import Resolver, Target, UnsafeUrl, check_url, resolve
+from notifications.channels.netguard import (
+    ResolutionUnavailable,
+    Resolver,
+    Target,
+    UnsafeUrl,
+    check_url,
+    resolve,
+)
 from notifications.retry import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,9 @@ class WebhookSender:
         """Deliver once; raise DeliveryError with the reason when it did not succeed."""
         try:
             target = self.check(url)
+        except ResolutionUnavailable as exc:
+            # The resolver failed, not the endpoint: retried with backoff like a refused connection.
+            raise DeliveryError(f"endpoint unreachable: {exc}") from exc
         except UnsafeUrl as exc:
             raise DeliveryError(f"endpoint refused: {exc}", permanent=True) from exc
         headers = {

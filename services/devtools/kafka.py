@@ -27,6 +27,7 @@ LIB = CACHE / "lib"
 STAMP = CACHE / "lib.stamp"
 TOOLS = {
     "topics": "org.apache.kafka.tools.TopicCommand",
+    "configs": "kafka.admin.ConfigCommand",
     "consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
     "console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
     "console-producer": "org.apache.kafka.tools.ConsoleProducer",
@@ -128,7 +129,8 @@ class LocalKafka:
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                 f"log.dirs={log_dir}",
                 "num.partitions=3",
-                "auto.create.topics.enable=true",
+                # Topics are created as configured by shared.topics, never on first use.
+                "auto.create.topics.enable=false",
                 "offsets.topic.replication.factor=1",
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
@@ -239,6 +241,16 @@ class LocalKafka:
         if self._owns_dir and self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
+
+    def freeze(self) -> None:
+        """SIGSTOP the broker: a broker that hangs without closing its connections."""
+        if self._proc is not None:
+            os.killpg(self._proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT a frozen broker."""
+        if self._proc is not None:
+            os.killpg(self._proc.pid, signal.SIGCONT)
 
     def restart(self) -> LocalKafka:
         """Stop and start again on the same ports, keeping the data."""

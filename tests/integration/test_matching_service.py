@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.events import Event
+from shared.contracts import MatchFound
 from tests.conftest import random_id
 from tests.integration.kafka_helpers import wait_for
 from tests.integration.test_matching_support import Exchange, MatchReader, listing_data, stop
@@ -40,18 +40,9 @@ def reader(exchange: Exchange) -> Iterator[MatchReader]:
     matches.close()
 
 
-def events_about(reader: MatchReader, listing_id: str, kind: str) -> list[Event]:
-    """The latest event of each match of the listing, of the given kind (found/retracted).
-
-    A match may be published more than once (each side's event publishes it); the
-    deterministic id makes the repeats one.
-    """
-    latest = {
-        e.subject: e
-        for e in reader.poll()
-        if listing_id in (e.data["offer"]["listing_id"], e.data["need"]["listing_id"])
-    }
-    return [e for e in latest.values() if e.type.endswith(kind)]
+def standing_about(reader: MatchReader, listing_id: str) -> list[MatchFound]:
+    """The matches of the listing a reader shows now (each match once, newest evaluation)."""
+    return [m for m in reader.standing().values() if m.side(listing_id) is not None]
 
 
 def test_a_need_posted_after_the_matcher_started_meets_the_offer_it_rebuilt_from_kafka(
@@ -59,31 +50,26 @@ def test_a_need_posted_after_the_matcher_started_meets_the_offer_it_rebuilt_from
 ) -> None:
     exchange.publish(listing_data("need-lux", "need", LUXEMBOURG, category="ewc-1501"))
     exchange.flush()
-    [found] = wait_for(lambda: events_about(reader, "need-lux", "found"), 90, what="the match")
-    assert found.data["offer"]["listing_id"] == "offer-metz"
-    reasons = found.data["reasons"]
-    assert 54 < reasons["distance_km"] < 56
-    assert reasons["category_relation"] == "parent"
-    assert reasons["cross_border"] is True and reasons["countries"] == ["FR", "LU"]
-    assert 0 < found.data["score"] <= 1
+    [found] = wait_for(lambda: standing_about(reader, "need-lux"), 90, what="the match")
+    assert found.offer.listing_id == "offer-metz"
+    assert 54 < found.reasons.distance_km < 56
+    assert found.reasons.category_relation == "parent"
+    assert found.reasons.cross_border is True and found.reasons.countries == ("FR", "LU")
+    assert 0 < found.score <= 1
+    assert (found.offer.version, found.need.version) == (1, 1)
 
 
-def test_a_need_moved_out_of_range_has_its_match_retracted_with_the_reason(
-    exchange: Exchange, reader: MatchReader
-) -> None:
+def test_a_need_moved_out_of_range_loses_its_match(exchange: Exchange, reader: MatchReader) -> None:
     exchange.publish(listing_data("need-thio", "need", THIONVILLE, radius_km=50.0))
     exchange.flush()
-    wait_for(lambda: events_about(reader, "need-thio", "found"), 60, what="the first match")
+    wait_for(lambda: standing_about(reader, "need-thio"), 60, what="the first match")
     exchange.publish(listing_data("need-thio", "need", THIONVILLE, version=2, radius_km=10.0))
     exchange.flush()
-    [retracted] = wait_for(
-        lambda: events_about(reader, "need-thio", "retracted"), 60, what="the retraction"
-    )
-    assert retracted.data["retraction_reason"] == "need updated: out of range"
-    assert retracted.data["offer"]["listing_id"] == "offer-metz"
+    wait_for(lambda: reader.settled("need-thio", 2), 60, what="the settlement of version 2")
+    assert standing_about(reader, "need-thio") == []
 
 
-def test_a_withdrawn_offer_has_each_of_its_matches_retracted(
+def test_a_withdrawn_offer_takes_each_of_its_matches_with_it(
     exchange: Exchange, reader: MatchReader
 ) -> None:
     metals: dict[str, Any] = {"category": "ewc-170405"}
@@ -91,18 +77,15 @@ def test_a_withdrawn_offer_has_each_of_its_matches_retracted(
     for n in range(3):
         exchange.publish(listing_data(f"need-w{n}", "need", METZ, radius_km=60.0 + n, **metals))
     exchange.flush()
-    wait_for(lambda: len(events_about(reader, "offer-w", "found")) >= 3, 60, what="3 matches")
+    standing = wait_for(
+        lambda: len(standing_about(reader, "offer-w")) >= 3 and standing_about(reader, "offer-w"),
+        60,
+        what="3 matches",
+    )
+    assert {m.need.listing_id for m in standing} == {"need-w0", "need-w1", "need-w2"}
     exchange.publish(
         listing_data("offer-w", "offer", LUXEMBOURG, version=2, status="withdrawn", **metals)
     )
     exchange.flush()
-    retracted = wait_for(
-        lambda: (
-            [e for e in events_about(reader, "offer-w", "retracted")][2:]
-            and events_about(reader, "offer-w", "retracted")
-        ),
-        60,
-        what="3 retractions",
-    )
-    assert {e.data["need"]["listing_id"] for e in retracted} == {"need-w0", "need-w1", "need-w2"}
-    assert {e.data["retraction_reason"] for e in retracted} == {"offer withdrawn"}
+    wait_for(lambda: reader.settled("offer-w", 2), 60, what="the settlement of the withdrawal")
+    assert standing_about(reader, "offer-w") == []

@@ -13,7 +13,9 @@ from typing import Any
 
 from kafka import KafkaConsumer
 
-from shared.events import Event, decode_event
+from monitor.domain.activity import ActivityProjection
+from shared.contracts import MatchesSettled, MatchFound
+from shared.events import Event, decode_event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.settings import Settings, Topics
 
@@ -64,7 +66,8 @@ class Exchange:
     def publish(self, data: dict[str, Any]) -> None:
         status, version = data["status"], data["version"]
         change = "published" if version == 1 else ("updated" if status == "published" else status)
-        event = Event(f"boucle.listing.{change}", "/test", data["id"], data)
+        event_type = f"boucle.listing.{change}"
+        event = Event(event_type, "/test", data["id"], typed_data(event_type, data))
         self.publisher.publish(self.topics.listings, event)
 
     def flush(self) -> None:
@@ -95,6 +98,7 @@ class MatchReader:
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             group_id=None,
+            isolation_level="read_committed",
         )
 
     def poll(self) -> list[Event]:
@@ -104,7 +108,24 @@ class MatchReader:
         return self.events
 
     def found_ids(self) -> set[str]:
-        return {e.subject for e in self.poll() if e.type == "boucle.match.found"}
+        return {e.data.match_id for e in self.poll() if isinstance(e.data, MatchFound)}
+
+    def standing(self) -> dict[str, MatchFound]:
+        """The matches a reader shows after everything read so far (the monitor's rules)."""
+        projection = ActivityProjection()
+        for event in self.poll():
+            projection.apply(event.type, event.time, event.data)
+        found = {e.data.match_id: e.data for e in self.events if isinstance(e.data, MatchFound)}
+        return {match_id: found[match_id] for match_id in projection.matches}
+
+    def settled(self, listing_id: str, version: int) -> bool:
+        """True once the matcher has settled the listing's matches at `version`."""
+        return any(
+            isinstance(e.data, MatchesSettled)
+            and e.data.listing_id == listing_id
+            and e.data.version >= version
+            for e in self.poll()
+        )
 
     def close(self) -> None:
         self._consumer.close()

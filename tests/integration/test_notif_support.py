@@ -32,7 +32,7 @@ from notifications.wiring import lineage
 from notifications.worker import DeliveryWorker
 from shared.db import service_database
 from shared.event_schemas import MATCH_FOUND, ORGANISATION_REGISTERED
-from shared.events import Event
+from shared.events import Event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.outbox import OutboxRelay
 from shared.settings import Topics
@@ -60,22 +60,27 @@ def organisation_event(
         type=ORGANISATION_REGISTERED,
         source="/boucle/listings",
         subject=org_id,
-        data={
-            "id": org_id,
-            "name": f"Organisation {org_id}",
-            "kind": "association",
-            "country": "LU",
-            "contact_email": contact,
-            "language": language,
-            "members": members or [],
-            "api_token_hashes": token_hashes or [],
-            "version": version,
-            "updated_at": datetime.now(UTC),
-        },
+        data=typed_data(
+            ORGANISATION_REGISTERED,
+            {
+                "id": org_id,
+                "name": f"Organisation {org_id}",
+                "kind": "association",
+                "country": "LU",
+                "contact_email": contact,
+                "language": language,
+                "members": members or [],
+                "api_token_hashes": token_hashes or [],
+                "version": version,
+                "updated_at": datetime.now(UTC),
+            },
+        ),
     )
 
 
-def match_event(match_id: str, seller: str, buyer: str, title: str = "Euro pallets") -> Event:
+def match_event(
+    match_id: str, seller: str, buyer: str, title: str = "Euro pallets", version: int = 1
+) -> Event:
     def side(listing_id: str, org: str, name: str) -> dict[str, Any]:
         return {
             "listing_id": listing_id,
@@ -85,19 +90,23 @@ def match_event(match_id: str, seller: str, buyer: str, title: str = "Euro palle
             "quantity": 40.0,
             "unit": "pallets",
             "location": {"lat": 49.6, "lon": 6.1, "place": "Luxembourg"},
+            "version": version,
         }
 
     return Event(
         type=MATCH_FOUND,
         source="/boucle/matching",
         subject=match_id,
-        data={
-            "match_id": match_id,
-            "offer": side(f"offer-{match_id}", seller, title),
-            "need": side(f"need-{match_id}", buyer, "Pallets for the workshop"),
-            "score": 0.9,
-            "reasons": {"distance_km": 12.5, "category_relation": "same"},
-        },
+        data=typed_data(
+            MATCH_FOUND,
+            {
+                "match_id": match_id,
+                "offer": side(f"offer-{match_id}", seller, title),
+                "need": side(f"need-{match_id}", buyer, "Pallets for the workshop"),
+                "score": 0.9,
+                "reasons": {"distance_km": 12.5, "category_relation": "same"},
+            },
+        ),
     )
 
 
@@ -182,7 +191,6 @@ def build_notifier(
         senders(email_sender, WebhookDispatch(WebhookSender(policy), BASE_URL)),
         recorder,
         RetryPolicy(max_attempts=max_attempts, base_delay_s=0.05, max_delay_s=0.2),
-        relay=relay,
     )
     handler = MatchAlertHandler(
         sessions, recorder, lineage(taxonomy), ZoneInfo("Europe/Luxembourg")

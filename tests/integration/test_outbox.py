@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +35,11 @@ def offer(title: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def own_broker() -> Iterator[LocalKafka]:
+def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
     """A broker of this test's own: the test stops and restarts it."""
-    broker = LocalKafka()
+    # A data directory of the test's, which stop() keeps: the broker comes back with its
+    # topics, as a real one does (it no longer creates a missing topic on first use).
+    broker = LocalKafka(data_dir=tmp_path / "kafka")
     try:
         broker.start()
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""The work handler: matches published best first, retractions when a match stops holding."""
+"""The work handler and what readers make of it: current matches stand, the rest go."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 from matching.handler import MatchingHandler
 from matching.index import ListingIndex
 from matching.replica import Replica, active_listing_from
-from shared.event_schemas import MATCH_FOUND, MATCH_RETRACTED
-from shared.events import Event, decode_event, encode_event
+from monitor.domain.activity import ActivityProjection
+from shared.contracts import MatchesSettled, MatchFound
+from shared.event_schemas import MATCH_FOUND, MATCHES_SETTLED
+from shared.events import Event, decode_event, encode_event, typed_data
 from shared.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.load_default()
@@ -42,34 +44,46 @@ def listing_event(
     }
     change = "published" if status == "published" and version == 1 else status
     change = "updated" if change == "published" and version > 1 else change
+    event_type = f"boucle.listing.{change}"
     # Through the wire format, as the consumer would see it.
-    return decode_event(encode_event(Event(f"boucle.listing.{change}", "/test", listing_id, body)))
+    event = Event(event_type, "/test", listing_id, typed_data(event_type, body))
+    return decode_event(encode_event(event))
 
 
 class World:
-    """A replica, a handler and what it published, without Kafka."""
+    """A replica, a handler, what it published (with keys) and a reader of it, no Kafka."""
 
-    def __init__(self) -> None:
-        self.published: list[Event] = []
+    def __init__(self, now: datetime = NOW) -> None:
+        self.published: list[tuple[str, Event]] = []
         self.replica = Replica(ListingIndex(TAXONOMY))
-        self.handler = MatchingHandler(self.replica, self._publish, clock=NOW.timestamp)
+        self.handler = MatchingHandler(self.replica, self._publish, clock=now.timestamp)
+        self.reader = ActivityProjection()
 
-    def _publish(self, event: Event) -> None:
-        decode_event(encode_event(event))  # the contract holds
-        self.published.append(event)
+    def _publish(self, event: Event, key: str) -> None:
+        decoded = decode_event(encode_event(event))  # the contract holds
+        self.published.append((key, decoded))
+        self.reader.apply(decoded.type, decoded.time, decoded.data)
 
     def arrive(self, *events: Event) -> list[Event]:
         """Replica catches up on all, then the work handler takes each (like one batch)."""
         start = len(self.published)
         for event in events:
             self.replica.apply(event)
+            self.reader.apply(event.type, event.time, event.data)
         for event in events:
             self.handler(event)
-        return self.published[start:]
+        return [event for _, event in self.published[start:]]
+
+    def standing(self) -> set[tuple[str, str]]:
+        """(offer, need) of every match the reader shows."""
+        return {
+            (m["offer"]["listing_id"], m["need"]["listing_id"])
+            for m in self.reader.matches.values()
+        }
 
 
-def kinds(events: list[Event]) -> list[tuple[str, str]]:
-    return [(e.type.rsplit(".", 1)[1], e.data["offer"]["listing_id"]) for e in events]
+def found(events: list[Event]) -> list[MatchFound]:
+    return [e.data for e in events if isinstance(e.data, MatchFound)]
 
 
 def test_a_new_need_gets_its_offers_published_best_first_with_reasons() -> None:
@@ -78,42 +92,77 @@ def test_a_new_need_gets_its_offers_published_best_first_with_reasons() -> None:
         listing_event("far", "offer", METZ), listing_event("near", "offer", NEAR_LUXEMBOURG)
     )
     published = world.arrive(listing_event("n", "need", LUXEMBOURG))
-    assert kinds(published) == [("found", "near"), ("found", "far")]
-    reasons = published[1].data["reasons"]
-    assert 54 < reasons["distance_km"] < 56
-    assert reasons["category_relation"] == "same" and reasons["quantity_fit"] == "full"
-    assert published[0].data["score"] > published[1].data["score"]
-    assert published[0].subject == published[0].data["match_id"]
+    assert [e.type for e in published] == [MATCH_FOUND, MATCH_FOUND, MATCHES_SETTLED]
+    near, far = found(published)
+    assert (near.offer.listing_id, far.offer.listing_id) == ("near", "far")
+    assert 54 < far.reasons.distance_km < 56
+    assert far.reasons.category_relation == "same" and far.reasons.quantity_fit == "full"
+    assert near.score > far.score
+    assert (near.offer.version, near.need.version) == (1, 1)
+    assert published[0].subject == near.match_id
+    assert world.standing() == {("near", "n"), ("far", "n")}
 
 
-def test_a_need_moved_out_of_range_retracts_its_match_and_says_why() -> None:
+def test_everything_published_for_a_listing_is_keyed_by_it_and_settled_last() -> None:
+    world = World()
+    world.arrive(listing_event("o", "offer", METZ))
+    world.arrive(listing_event("n", "need", LUXEMBOURG))
+    keys = [key for key, _ in world.published]
+    assert keys == ["o", "n", "n"]
+    settled = world.published[-1][1].data
+    assert settled == MatchesSettled("n", "need", 1, "published")
+
+
+def test_a_need_moved_out_of_range_loses_its_match_at_every_reader() -> None:
     world = World()
     world.arrive(listing_event("o", "offer", METZ), listing_event("n", "need", LUXEMBOURG))
+    assert world.standing() == {("o", "n")}
     published = world.arrive(listing_event("n", "need", LUXEMBOURG, version=2, radius_km=20.0))
-    [retraction] = published
-    assert retraction.type == MATCH_RETRACTED
-    assert retraction.data["retraction_reason"] == "need updated: out of range"
+    assert [e.type for e in published] == [MATCHES_SETTLED]
+    assert world.standing() == set()
 
 
 @pytest.mark.parametrize("status", ["withdrawn", "reserved", "closed", "expired"])
-def test_a_listing_that_stops_being_published_retracts_every_match(status: str) -> None:
+def test_a_listing_that_stops_being_published_takes_every_match_with_it(status: str) -> None:
     world = World()
     world.arrive(
         listing_event("n1", "need", LUXEMBOURG),
         listing_event("n2", "need", NEAR_LUXEMBOURG),
         listing_event("o", "offer", METZ),
     )
+    assert world.standing() == {("o", "n1"), ("o", "n2")}
     published = world.arrive(listing_event("o", "offer", METZ, version=2, status=status))
-    assert {e.type for e in published} == {MATCH_RETRACTED}
-    assert {e.data["need"]["listing_id"] for e in published} == {"n1", "n2"}
-    assert {e.data["retraction_reason"] for e in published} == {f"offer {status}"}
+    assert [e.data for e in published] == [MatchesSettled("o", "offer", 2, status)]
+    assert world.standing() == set()
 
 
 def test_an_update_that_keeps_a_match_republishes_it_with_fresh_reasons() -> None:
     world = World()
     world.arrive(listing_event("o", "offer", METZ), listing_event("n", "need", LUXEMBOURG))
-    [first] = world.arrive(listing_event("o", "offer", METZ, version=2, quantity=4.0))
-    assert first.type == MATCH_FOUND and first.data["reasons"]["quantity_fit"] == "partial"
+    [first] = found(world.arrive(listing_event("o", "offer", METZ, version=2, quantity=4.0)))
+    assert first.reasons.quantity_fit == "partial" and first.offer.version == 2
+    assert world.standing() == {("o", "n")}
+
+
+def test_both_sides_leaving_a_match_in_one_batch_retract_it() -> None:
+    world = World()
+    world.arrive(listing_event("o", "offer", METZ), listing_event("n", "need", LUXEMBOURG))
+    world.arrive(
+        listing_event("o", "offer", METZ, version=2, status="reserved"),
+        listing_event("n", "need", LUXEMBOURG, version=2, status="closed"),
+    )
+    assert world.standing() == set()
+
+
+def test_both_sides_moving_apart_together_retract_the_match() -> None:
+    # Each change alone breaks the pair: the gap ADR 0002 used to accept.
+    world = World()
+    world.arrive(listing_event("o", "offer", METZ), listing_event("n", "need", LUXEMBOURG))
+    world.arrive(
+        listing_event("o", "offer", METZ, version=2, quantity=0.5, radius_km=10.0),
+        listing_event("n", "need", LUXEMBOURG, version=2, radius_km=10.0),
+    )
+    assert world.standing() == set()
 
 
 def test_a_version_already_replaced_in_the_replica_is_left_to_the_later_event() -> None:
@@ -125,53 +174,53 @@ def test_a_version_already_replaced_in_the_replica_is_left_to_the_later_event() 
         listing_event("n", "need", LUXEMBOURG, version=2, radius_km=10.0),
         listing_event("n", "need", LUXEMBOURG, version=3, radius_km=90.0),
     )
-    assert [e.type for e in published] == [MATCH_FOUND]
+    assert [e.type for e in published] == [MATCH_FOUND, MATCHES_SETTLED]
+    assert found(published)[0].need.version == 3
+    assert world.standing() == {("o", "n")}
 
 
-def test_after_a_restart_the_rebuilt_replica_still_retracts_on_a_redelivered_withdrawal() -> None:
+def test_after_a_restart_a_redelivered_withdrawal_still_retracts() -> None:
     history = [
         listing_event("o", "offer", METZ),
         listing_event("n", "need", LUXEMBOURG),
         listing_event("o", "offer", METZ, version=2, status="withdrawn"),
     ]
+    first = World()
+    first.arrive(*history[:2])
     restarted = World()
+    restarted.reader = first.reader  # the reader outlives the matcher
     for event in history:
         restarted.replica.apply(event)  # rebuilt from the topic
     restarted.handler(history[-1])  # the uncommitted tail, handled again
-    [retraction] = restarted.published
-    assert retraction.data["retraction_reason"] == "offer withdrawn"
+    assert restarted.standing() == set()
 
 
-def test_a_failed_publish_is_retried_without_losing_the_retractions() -> None:
+def test_a_stale_match_arriving_after_the_withdrawal_is_dropped() -> None:
     world = World()
-    world.arrive(listing_event("o", "offer", METZ), listing_event("n", "need", LUXEMBOURG))
-    withdrawal = listing_event("n", "need", LUXEMBOURG, version=2, status="withdrawn")
-    world.replica.apply(withdrawal)
-    calls = {"n": 0}
-    original = world.handler._publish
-
-    def flaky(event: Event) -> None:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise ConnectionError("broker away")
-        original(event)
-
-    world.handler._publish = flaky
-    with pytest.raises(ConnectionError):
-        world.handler(withdrawal)
-    world.handler(withdrawal)
-    assert [e.type for e in world.published[-1:]] == [MATCH_RETRACTED]
+    world.arrive(listing_event("o", "offer", METZ))
+    late = world.arrive(listing_event("n", "need", LUXEMBOURG))[0]  # found at o v1, n v1
+    world.arrive(listing_event("o", "offer", METZ, version=2, status="withdrawn"))
+    world.reader.apply(late.type, late.time, late.data)  # another matcher's late copy
+    assert world.standing() == set()
 
 
-def test_replaced_versions_are_forgotten_after_their_time_to_live() -> None:
-    clock = {"now": 0.0}
-    replica = Replica(ListingIndex(TAXONOMY), ttl_s=60, clock=lambda: clock["now"])
-    replica.apply(listing_event("n", "need", LUXEMBOURG))
-    replica.apply(listing_event("n", "need", LUXEMBOURG, version=2, radius_km=5.0))
-    assert [v.version for v in replica.superseded("n")] == [1]
-    clock["now"] = 61.0
-    replica.apply(listing_event("x", "need", METZ))
-    assert replica.superseded("n") == []
+def test_an_expired_offer_takes_its_matches_with_it() -> None:
+    world = World()
+    until = NOW + timedelta(days=1)
+    world.arrive(
+        listing_event("o", "offer", METZ, available_until=until),
+        listing_event("n", "need", LUXEMBOURG),
+    )
+    assert world.standing() == {("o", "n")}
+    later = World(NOW + timedelta(days=2))
+    later.reader, later.replica = world.reader, world.replica
+    later.handler = MatchingHandler(
+        later.replica, later._publish, clock=(NOW + timedelta(days=2)).timestamp
+    )
+    later.arrive(
+        listing_event("o", "offer", METZ, version=2, status="expired", available_until=until)
+    )
+    assert later.standing() == set()
 
 
 def test_an_event_becomes_the_matchers_view_of_a_listing() -> None:
