@@ -44,9 +44,14 @@ class DeliveryPlanner:
             row = alert_row(alert, str(uuid.uuid4()), now)
             session.add(row)
         else:
-            row.listing_version = max(row.listing_version or 0, alert.listing_version)
-            row.counterpart_version = max(row.counterpart_version or 0, alert.counterpart_version)
-            if row.status != RETRACTED:
+            seen = (row.listing_version or 0, row.counterpart_version or 0)
+            now_at = (alert.listing_version, alert.counterpart_version)
+            row.listing_version, row.counterpart_version = (
+                max(seen[0], now_at[0]),
+                max(seen[1], now_at[1]),
+            )
+            # Found again at the very versions it was retracted at is a late copy, not news.
+            if row.status != RETRACTED or now_at == seen:
                 return
             row.status, row.retracted_at, row.retraction_reason = ACTIVE, None, None
         for delivery in self._plan(session, alert, now):

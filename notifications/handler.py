@@ -67,7 +67,7 @@ class MatchAlertHandler:
                     self._found(session, data, event.id)
                 case MatchRetracted():
                     if not self._stale(session, data, event.id):
-                        self._retract(session, data.match_id, data.reason)
+                        self._retract(session, data.match_id, data.reason, data)
                 case MatchesSettled():
                     self._listing_at(session, data.listing_id, data.kind, data.version, data.status)
                 case ListingChanged() if not data.is_published:
@@ -119,11 +119,19 @@ class MatchAlertHandler:
         for match_id in sorted(gone):
             self._retract(session, match_id, retraction_reason(kind, status))
 
-    def _retract(self, session: Session, match_id: str, reason: str) -> None:
+    def _retract(
+        self, session: Session, match_id: str, reason: str, at: MatchRetracted | None = None
+    ) -> None:
         now = self._clock()
         for alert in session.scalars(select(AlertRow).where(AlertRow.match_id == match_id)):
             alert.status, alert.retracted_at = RETRACTED, now
             alert.retraction_reason = reason[:200]
+            if at is not None:  # retracted at these versions: the same found is no news
+                versions = sides(at)
+                alert.listing_version = versions.get(alert.listing_id, alert.listing_version)
+                alert.counterpart_version = versions.get(
+                    alert.counterpart_listing_id, alert.counterpart_version
+                )
         pending = session.scalars(
             select(DeliveryRow)
             .where(DeliveryRow.match_id == match_id, DeliveryRow.status == PENDING)

@@ -13,9 +13,12 @@ from flask import Flask
 from monitor.config import MonitorConfig
 from services.monitor_web import SHUTDOWN_KEY, create_app
 from shared.auth import Principal, session_login
-from shared.events import Event
+from shared.event_schemas import MATCH_FOUND
+from shared.events import Event, typed_data
 from shared.kafka import ensure_topics, standard_topics
 from shared.settings import Settings
+
+LISTING_PUBLISHED = "boucle.listing.published"
 
 
 def monitor_settings(bootstrap: str, prefix: str) -> Settings:
@@ -75,19 +78,23 @@ def match_event(n: int, organisation: str = "org-a") -> Event:
         "quantity": 10.0,
         "unit": "pallets",
         "location": {"lat": 49.6, "lon": 6.13},
+        "version": 1,
     }
     need = {**side, "listing_id": f"need-{n}", "organisation_id": "org-b"}
     return Event(
-        type="boucle.match.found",
+        type=MATCH_FOUND,
         source="/test",
         subject=f"match-{n}",
-        data={
-            "match_id": f"match-{n}",
-            "offer": side,
-            "need": need,
-            "score": 0.7,
-            "reasons": {"distance_km": 12.5, "category_relation": "same"},
-        },
+        data=typed_data(
+            MATCH_FOUND,
+            {
+                "match_id": f"match-{n}",
+                "offer": side,
+                "need": need,
+                "score": 0.7,
+                "reasons": {"distance_km": 12.5, "category_relation": "same"},
+            },
+        ),
     )
 
 
@@ -95,21 +102,24 @@ def listing_event(listing_id: str, kind: str, lat: float, lon: float) -> Event:
     """A valid boucle.listing.published event."""
     now = datetime.now(UTC)
     return Event(
-        type="boucle.listing.published",
+        type=LISTING_PUBLISHED,
         source="/test",
         subject=listing_id,
-        data={
-            "id": listing_id,
-            "organisation_id": "org-a",
-            "kind": kind,
-            "status": "published",
-            "title": f"{kind}: oak planks",
-            "category": "reuse-construction-timber",
-            "quantity": 3.0,
-            "unit": "m3",
-            "location": {"lat": lat, "lon": lon},
-            "radius_km": 30.0,
-            "version": 1,
-            "updated_at": now,
-        },
+        data=typed_data(
+            LISTING_PUBLISHED,
+            {
+                "id": listing_id,
+                "organisation_id": "org-a",
+                "kind": kind,
+                "status": "published",
+                "title": f"{kind}: oak planks",
+                "category": "reuse-construction-timber",
+                "quantity": 3.0,
+                "unit": "m3",
+                "location": {"lat": lat, "lon": lon},
+                "radius_km": 30.0,
+                "version": 1,
+                "updated_at": now,
+            },
+        ),
     )

@@ -58,10 +58,10 @@ def test_registering_publishes_the_organisation_with_its_token_digest_only(clien
     org = register(client, place="Saarbrücken", country="DE", language="de")
     [event] = outbox_events(postgres_url)
     assert event.type == "boucle.organisation.registered"
-    assert event.data["language"] == "de"
-    assert event.data["location"]["place"] == "Saarbrücken"
+    assert event.data.language == "de"
+    assert event.data.location.place == "Saarbrücken"
     assert org["api_token"] not in str(event.data)
-    assert len(event.data["api_token_hashes"]) == 1
+    assert len(event.data.api_token_hashes) == 1
 
 
 def test_a_place_name_is_geocoded_offline(client):
@@ -157,7 +157,7 @@ def test_lifecycle_events_carry_the_full_state(client, postgres_url):
     types = [e.type for e in outbox_events(postgres_url) if e.subject == listing["id"]]
     assert types == ["boucle.listing.published", "boucle.listing.reserved", "boucle.listing.closed"]
     last = [e for e in outbox_events(postgres_url) if e.subject == listing["id"]][-1]
-    assert (last.data["status"], last.data["version"], last.data["title"]) == (
+    assert (last.data.status, last.data.version, last.data.title) == (
         "closed",
         4,
         listing["title"],

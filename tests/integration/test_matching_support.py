@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from shared.contracts import MatchesSettled, MatchFound
 from shared.events import Event, decode_event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.settings import Settings, Topics
+from tests.conftest import random_id
 
 NOW = datetime.now(UTC)
 
@@ -73,7 +75,7 @@ class Exchange:
     def flush(self) -> None:
         self.publisher.flush(timeout_s=30)
 
-    def start_matcher(self, log_path: Path) -> subprocess.Popen[bytes]:
+    def start_matcher(self, log_path: Path, instance: str = "") -> subprocess.Popen[bytes]:
         env = dict(
             os.environ,
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
@@ -82,6 +84,8 @@ class Exchange:
             HEALTH_PORT=str(free_port()),
             BOUCLE_ENV="test",
             LOG_LEVEL="INFO",
+            # The same instance id after a crash fences the dead one's open transaction.
+            MATCHER_INSTANCE_ID=instance or random_id("instance"),
         )
         with log_path.open("wb") as log:
             return subprocess.Popen([sys.executable, "-m", "services.matcher"], env=env, stderr=log)
@@ -92,6 +96,7 @@ class MatchReader:
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
         self.events: list[Event] = []
+        self.keys: list[str] = []
         self._consumer = KafkaConsumer(
             topics.matches,
             bootstrap_servers=bootstrap,
@@ -105,7 +110,37 @@ class MatchReader:
         """Everything seen so far, after reading what has arrived."""
         for batch in self._consumer.poll(timeout_ms=200).values():
             self.events.extend(decode_event(m.value) for m in batch)
+            self.keys.extend(m.key.decode() for m in batch)
         return self.events
+
+    def keyed(self) -> list[tuple[str, Event]]:
+        """(key, event) of everything seen so far."""
+        self.poll()
+        return list(zip(self.keys, self.events, strict=True))
+
+    @staticmethod
+    def raw(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:
+        """Every committed message of `topic` as it is (e.g. a dead-letter topic)."""
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            isolation_level="read_committed",
+        )
+        messages: list[Any] = []
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                batches = consumer.poll(timeout_ms=300)
+                for batch in batches.values():
+                    messages.extend(batch)
+                if not batches and messages:
+                    break
+        finally:
+            consumer.close()
+        return messages
 
     def found_ids(self) -> set[str]:
         return {e.data.match_id for e in self.poll() if isinstance(e.data, MatchFound)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,6 @@ from notifications.preferences import CONTACT, Preferences
 from notifications.store import AlertStore
 from notifications.tables import DeliveryRow
 from shared.db import unit_of_work
-from shared.event_schemas import MATCH_RETRACTED
 from shared.events import Event, decode_event
 from shared.settings import Topics
 from tests.conftest import random_id
@@ -28,6 +28,7 @@ from tests.integration.test_notif_support import (
     build_notifier,
     match_event,
     organisation_event,
+    settled_event,
     start_smtp,
 )
 
@@ -101,8 +102,8 @@ def test_both_parties_get_one_email_each_in_their_language_and_the_inbox(
     assert to_seller["Subject"].startswith("In Ihrer Nähe wird gebraucht")
     assert "/unsubscribe/" in to_buyer["List-Unsubscribe"]
     assert AlertStore(notifier.sessions).unread_count(buyer) == 1
-    sent = [e for e in outcomes(notifier, 4) if e.data["outcome"] == "sent"]
-    assert {(e.data["channel"], e.data["recipient"]) for e in sent} == {
+    sent = [e for e in outcomes(notifier, 4) if e.data.outcome == "sent"]
+    assert {(e.data.channel, e.data.recipient) for e in sent} == {
         ("email", "canteen@example.org"),
         ("email", "farm@example.org"),
         ("inbox", buyer),
@@ -123,9 +124,7 @@ def test_an_smtp_server_that_refuses_then_accepts_gets_the_email_once(
     assert sink.refused == 2
     assert len(sink.to("canteen@example.org")) == 1
     assert statuses(notifier)[("email", "canteen@example.org")] == ("sent", 3)
-    email_outcomes = [
-        e.data["outcome"] for e in outcomes(notifier, 6) if e.data["channel"] == "email"
-    ]
+    email_outcomes = [e.data.outcome for e in outcomes(notifier, 6) if e.data.channel == "email"]
     assert email_outcomes == ["failed", "retried", "failed", "retried", "sent"]
 
 
@@ -154,9 +153,9 @@ def test_a_webhook_that_fails_twice_then_succeeds_gets_it_once_with_a_valid_sign
     body = calls[-1].get_data(as_text=True)
     document = Webhook(secret).verify(body, dict(calls[-1].headers))
     assert document["type"] == "match.found"
-    assert document["data"]["match_id"] == match.data["match_id"]
+    assert document["data"]["match_id"] == match.data.match_id
     assert document["data"]["role"] == "buyer"
-    assert document["data"]["link"].endswith(f"/listings/offer-{match.data['match_id']}")
+    assert document["data"]["link"].endswith(f"/listings/offer-{match.data.match_id}")
 
 
 def test_a_receiver_that_always_fails_ends_in_the_dead_letter_topic(
@@ -181,7 +180,7 @@ def test_a_receiver_that_always_fails_ends_in_the_dead_letter_topic(
     assert headers["dlq.attempts"] == "3" and headers["dlq.consumer"] == CONSUMER
     event = decode_event(dead.value)
     assert event.type == "boucle.delivery.dead_lettered"
-    assert (event.data["match_id"], event.data["recipient"]) == (match_id, endpoint_id)
+    assert (event.data.match_id, event.data.recipient) == (match_id, endpoint_id)
 
 
 def test_a_webhook_pointed_at_a_private_address_is_refused_when_called(
@@ -246,14 +245,10 @@ def test_a_retracted_match_sends_nothing_new_and_the_inbox_says_no_longer_availa
         save_preferences(session, buyer, CONTACT, Preferences(email=True, digest=True))
     found = match_event(random_id("m"), seller, buyer)
     notifier.handler(found)
-    retracted = Event(
-        type=MATCH_RETRACTED,
-        source="/boucle/matching",
-        subject=found.subject,
-        data={**found.data, "retraction_reason": "offer withdrawn"},
-    )
-    notifier.handler(retracted)
-    notifier.handler(found.__class__(**{**found.__dict__, "id": random_id("again")}))
+    # The seller withdraws the offer: the matcher settles its matches at that version.
+    notifier.handler(settled_event(found.data.offer.listing_id, "offer", 2, "withdrawn"))
+    # A late copy of the found event (computed from the offer's first version) is stale.
+    notifier.handler(dataclasses.replace(found, id=random_id("again")))
 
     notifier.worker.send_digests_now()
     notifier.deliver_due()
@@ -261,8 +256,8 @@ def test_a_retracted_match_sends_nothing_new_and_the_inbox_says_no_longer_availa
     [alert] = AlertStore(notifier.sessions).inbox(buyer)
     assert alert.retraction_reason == "offer withdrawn"
     assert statuses(notifier)[("email", "canteen@example.org")][0] == "cancelled"
-    skipped = [e for e in outcomes(notifier, 1) if e.data["outcome"] == "skipped"]
-    assert "offer withdrawn" in skipped[0].data["error"]
+    skipped = [e for e in outcomes(notifier, 1) if e.data.outcome == "skipped"]
+    assert "offer withdrawn" in (skipped[0].data.error or "")
 
 
 def test_an_unsubscribed_recipient_gets_nothing_that_was_still_waiting(

@@ -31,7 +31,8 @@ from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from notifications.worker import DeliveryWorker
 from shared.db import service_database
-from shared.event_schemas import MATCH_FOUND, ORGANISATION_REGISTERED
+from shared.contracts import MatchesSettled
+from shared.event_schemas import MATCH_FOUND, MATCHES_SETTLED, ORGANISATION_REGISTERED
 from shared.events import Event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.outbox import OutboxRelay
@@ -105,6 +106,46 @@ def match_event(
                 "need": side(f"need-{match_id}", buyer, "Pallets for the workshop"),
                 "score": 0.9,
                 "reasons": {"distance_km": 12.5, "category_relation": "same"},
+            },
+        ),
+    )
+
+
+def settled_event(listing_id: str, kind: str, version: int, status: str) -> Event:
+    """The matcher's `boucle.match.settled`: every match of the listing at `version` is out."""
+    return Event(
+        type=MATCHES_SETTLED,
+        source="/boucle/matching",
+        subject=listing_id,
+        data=MatchesSettled(listing_id=listing_id, kind=kind, version=version, status=status),
+    )
+
+
+def listing_event(
+    listing_id: str, organisation_id: str, kind: str, version: int, status: str = "published"
+) -> Event:
+    """The listings service's event of a listing's new state (as `match_event` describes it)."""
+    change = "published" if version == 1 else ("updated" if status == "published" else status)
+    event_type = f"boucle.listing.{change}"
+    return Event(
+        type=event_type,
+        source="/boucle/listings",
+        subject=listing_id,
+        data=typed_data(
+            event_type,
+            {
+                "id": listing_id,
+                "organisation_id": organisation_id,
+                "kind": kind,
+                "status": status,
+                "title": "Euro pallets",
+                "category": "ewc-150103",
+                "quantity": 40.0,
+                "unit": "pallets",
+                "location": {"lat": 49.6, "lon": 6.1, "place": "Luxembourg"},
+                "radius_km": 0.0 if kind == "offer" else 50.0,
+                "version": version,
+                "updated_at": datetime.now(UTC),
             },
         ),
     )

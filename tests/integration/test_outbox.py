@@ -93,4 +93,4 @@ def test_events_written_while_the_broker_is_down_are_published_in_order_once_it_
     assert [m.key.decode() for m in messages] == [decode_event(m.value).subject for m in messages]
     by_listing = {decode_event(m.value).subject: decode_event(m.value) for m in messages}
     assert {e.type for e in by_listing.values()} == {"boucle.listing.published"}
-    assert by_listing[created[0].id].data["title"] == "Pallets lot 0"
+    assert by_listing[created[0].id].data.title == "Pallets lot 0"

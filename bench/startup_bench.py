@@ -1,0 +1,243 @@
+"""Start-up at scale: a matcher restarting beside N active listings, a notifier beside M
+organisations, each next to its floor measured in the same run.
+
+Run: .venv/bin/python -m bench.startup_bench [--listings 100000] [--organisations 10000]
+Starts a local Kafka broker (or uses KAFKA_BOOTSTRAP_SERVERS) and, for the notifier part,
+a local PostgreSQL (or DATABASE_URL).
+
+- Matcher: the listings topic holds N workload listings, all already handled by the group
+  (its offsets committed at the end, as after a previous run). A real matcher process is
+  started; "ready" is its /health answering 200 (the replica rebuilt), "first match" the
+  settlement of one new need published then. It must re-handle nothing: the only
+  settlement on the matches topic is the new need's. Floor: reading the same topic raw.
+- Notifier: the organisations topic holds M organisations; the projection is rebuilt into
+  PostgreSQL in batches (one transaction per poll) and, as the baseline, one transaction
+  per event (how it worked before).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from bench.e2e_bench import broker, free_port
+from bench.workload import event_data, generate
+from notifications.organisations import OrganisationStore
+from shared.contracts import MatchesSettled
+from shared.events import Event, decode_event, encode_event, typed_data
+from shared.kafka import TableReader, ensure_topics, standard_topics
+from shared.settings import Settings, Topics
+
+
+def produce_raw(bootstrap: str, topic: str, messages: Iterator[tuple[str, bytes]]) -> int:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    count = 0
+    for key, value in messages:
+        producer.send(topic, key=key.encode(), value=value)
+        count += 1
+    producer.flush()
+    producer.close()
+    return count
+
+
+def listing_messages(count: int) -> Iterator[tuple[str, bytes]]:
+    event_type = "boucle.listing.published"
+    for listing in generate(count, seed=7, now=time.time()):
+        data = typed_data(event_type, event_data(listing))
+        yield listing.id, encode_event(Event(event_type, "/bench", listing.id, data))
+
+
+def commit_at_end(bootstrap: str, group: str, topic: str) -> None:
+    """The group has handled every listing already (a previous run did)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    ends = consumer.end_offsets(partitions)
+    consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+    consumer.close()
+
+
+def raw_read_s(bootstrap: str, topic: str, expected: int) -> float:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    start, seen = time.perf_counter(), 0
+    while seen < expected:
+        for batch in consumer.poll(timeout_ms=500, max_records=5000).values():
+            seen += len(batch)
+    consumer.close()
+    return time.perf_counter() - start
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError("the matcher exited during start-up")
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer,
+        ):
+            if answer.status == 200:
+                return
+        time.sleep(0.2)
+
+
+def settlements(bootstrap: str, topics: Topics, want: str, timeout_s: float) -> list[str]:
+    """Listing ids of every settlement on the matches topic, once `want`'s has arrived."""
+    consumer = KafkaConsumer(
+        topics.matches,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+    )
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while want not in seen and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=200).values():
+            for message in batch:
+                data = decode_event(message.value).data
+                if isinstance(data, MatchesSettled):
+                    seen.append(data.listing_id)
+    consumer.close()
+    return seen
+
+
+def matcher_restart(bootstrap: str, count: int) -> None:
+    topics = Settings.from_env({"KAFKA_TOPIC_PREFIX": f"start-{uuid.uuid4().hex[:6]}."}).topics
+    ensure_topics(bootstrap, standard_topics(topics))
+    started = time.perf_counter()
+    produced = produce_raw(bootstrap, topics.listings, listing_messages(count))
+    print(f"loaded {produced} listing events in {time.perf_counter() - started:.1f} s")
+    group = f"start-{uuid.uuid4().hex[:6]}"
+    commit_at_end(bootstrap, group, topics.listings)
+    floor = raw_read_s(bootstrap, topics.listings, produced)
+    port = free_port()
+    env = dict(
+        os.environ,
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+        KAFKA_TOPIC_PREFIX=topics.listings.removesuffix("listings"),
+        MATCHER_GROUP_ID=group,
+        HEALTH_PORT=str(port),
+        BOUCLE_ENV="test",
+    )
+    with tempfile.TemporaryDirectory() as tmp, (Path(tmp) / "matcher.log").open("wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "services.matcher"], env=env, stderr=log)
+        try:
+            wait_healthy(port, process)
+            ready = time.perf_counter() - started
+            probe = next(iter(generate(1, seed=99, now=time.time())))
+            new_id = f"probe-{uuid.uuid4().hex[:6]}"
+            raw = event_data(probe)
+            raw.update(id=new_id, kind="need", radius_km=50.0, delivery_radius_km=None)
+            produce_raw(bootstrap, topics.listings, iter([(new_id, _encoded(raw))]))
+            settled = settlements(bootstrap, topics, new_id, timeout_s=120)
+            first = time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print(
+        f"| matcher, {count:,} active listings | ready {ready:.1f} s | first new match settled "
+        f"{first:.1f} s | raw read of the topic {floor:.1f} s (ready / floor {ready / floor:.1f}x) "
+        f"| re-handled after restart: {len(settled) - 1} |"
+    )
+
+
+def _encoded(data: dict[str, object]) -> bytes:
+    event_type = "boucle.listing.published"
+    typed = typed_data(event_type, data)
+    return encode_event(Event(event_type, "/bench", str(data["id"]), typed))
+
+
+def organisation_messages(count: int) -> Iterator[tuple[str, bytes]]:
+    event_type = "boucle.organisation.registered"
+    for n in range(count):
+        org_id = f"org-{n:06d}"
+        data = {
+            "id": org_id,
+            "name": f"Organisation {n}",
+            "kind": "association",
+            "country": "LU",
+            "contact_email": f"contact-{n}@example.org",
+            "language": "fr",
+            "members": [{"id": f"m-{n}", "email": f"m-{n}@example.org", "role": "member"}],
+            "api_token_hashes": [uuid.uuid4().hex * 2],
+            "version": 1,
+            "updated_at": datetime.now(UTC),
+        }
+        typed = typed_data(event_type, data)
+        yield org_id, encode_event(Event(event_type, "/bench", org_id, typed))
+
+
+def notifier_projection(bootstrap: str, database_url: str, count: int) -> None:
+    from shared.db import service_database
+
+    topic = f"start-{uuid.uuid4().hex[:6]}.organisations"
+    ensure_topics(bootstrap, {topic: {"cleanup.policy": "compact"}})
+    produce_raw(bootstrap, topic, organisation_messages(count))
+    floor = raw_read_s(bootstrap, topic, count)
+    results = {}
+    for mode in ("batched", "one transaction per event"):
+        schema_url = database_url
+        _, sessions = service_database(schema_url, "notifications")
+        with sessions() as session:  # a fresh projection for each run
+            from notifications.tables import OrganisationRow, OrganisationTokenRow
+
+            session.query(OrganisationTokenRow).delete()
+            session.query(OrganisationRow).delete()
+            session.commit()
+        store = OrganisationStore(sessions)
+        many = store.apply_many if mode == "batched" else None
+        reader = TableReader(bootstrap, topic, store.apply, apply_many=many)
+        started = time.perf_counter()
+        applied = reader.catch_up()
+        results[mode] = time.perf_counter() - started
+        reader.close()
+        assert applied == count, (applied, count)
+    batched, single = results["batched"], results["one transaction per event"]
+    print(
+        f"| notifier, {count:,} organisations | ready {batched:.1f} s | baseline (one "
+        f"transaction per event) {single:.1f} s ({single / batched:.1f}x slower) | raw read "
+        f"{floor:.1f} s |"
+    )
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        yield given
+        return
+    from services.devtools.postgres import LocalPostgres
+
+    with LocalPostgres() as server:
+        yield server.url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--organisations", type=int, default=10_000)
+    args = parser.parse_args()
+    with broker() as bootstrap:
+        matcher_restart(bootstrap, args.listings)
+        with database() as url:
+            notifier_projection(bootstrap, url, args.organisations)
+
+
+if __name__ == "__main__":
+    main()
