@@ -88,9 +88,16 @@ class MatchProjection:
                 ListingMatchRow.counterpart_version < settled.version,
             ),
         )
-        if not settled.is_published:
+        if not settled.is_published:  # gone: every match not from a later version goes too
             older = or_(
-                ListingMatchRow.listing_id == listing, ListingMatchRow.counterpart_id == listing
+                and_(
+                    ListingMatchRow.listing_id == listing,
+                    ListingMatchRow.listing_version <= settled.version,
+                ),
+                and_(
+                    ListingMatchRow.counterpart_id == listing,
+                    ListingMatchRow.counterpart_version <= settled.version,
+                ),
             )
         gone = select(ListingMatchRow.match_id).where(ListingMatchRow.status == ACTIVE, older)
         session.execute(

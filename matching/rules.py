@@ -1,8 +1,8 @@
 """The matching rules and the score, for one offer and one need (the reference version).
 
 The index (matching/index.py) applies the same rules to many candidates at once with
-numpy; the property test keeps the two equal. This module is also what explains why a
-pair no longer holds when a match is retracted.
+numpy; the property test keeps the two equal. `rejection` says which rule a pair fails,
+for explanations and tests.
 
 Score, in [0, 1] (docs/adr/0002-matching.md):
     0.55 * proximity + 0.25 * category + 0.20 * quantity

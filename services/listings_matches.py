@@ -7,6 +7,7 @@ so owners see them on their listing page and at GET /api/v1/listings/{id}/matche
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from listings.match_projection import MatchProjection
 from services.process import run_until_signalled
@@ -34,7 +35,11 @@ def main() -> None:
         MatchProjection(sessions),
         publisher,
     )
-    server = serve_health_from_env("listings-matches", 8007, {"database": database_check(engine)})
+    checks: dict[str, Callable[[], object]] = {
+        "database": database_check(engine),
+        "consumer": consumer.health_check,
+    }
+    server = serve_health_from_env("listings-matches", 8007, checks)
     try:
         run_until_signalled(consumer.run)
     finally:

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -85,7 +85,10 @@ def encode_event(event: Event) -> bytes:
         raise EventValidationError(
             f"{event.type} carries {contract.made_of.__name__}, not {type(event.data).__name__}"
         )
-    data = contract.schema.dump(event.data)
+    try:
+        data = contract.schema.dump(event.data)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise EventValidationError(f"invalid {event.type} data: {exc}") from exc
     errors = contract.schema.validate(data)
     if errors:
         raise EventValidationError(f"invalid {event.type} data", errors)
@@ -103,7 +106,11 @@ def encode_event(event: Event) -> bytes:
     envelope_errors = _ENVELOPE.validate(envelope)
     if envelope_errors:
         raise EventValidationError("invalid envelope", envelope_errors)
-    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    encoded = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if len(encoded) > MAX_EVENT_BYTES:
+        # Every consumer would refuse it: refuse it here, where the caller can say why.
+        raise EventValidationError(f"event of {len(encoded)} bytes exceeds {MAX_EVENT_BYTES}")
+    return encoded
 
 
 def decode_event(raw: bytes | None) -> Event:
@@ -160,13 +167,23 @@ def _decode(raw: bytes) -> Event:
 
 
 def typed_data(event_type: str, data: Mapping[str, Any]) -> EventData:
-    """The typed data of `event_type` built from a wire-shaped mapping (validated).
+    """The typed data of `event_type` from a wire-shaped mapping of its current version.
 
-    For fixtures, benchmarks and replays that hold an event's data as JSON-like values.
+    For fixtures, benchmarks and replays that hold an event's data as JSON-like values;
+    Python dates and datetimes are accepted where the wire has ISO strings.
     """
     contract = _contract(event_type)
     try:
-        loaded: EventData = contract.schema.load(contract.schema.dump(data))
+        wire = json.loads(json.dumps(data, default=_iso))
+        loaded: EventData = contract.schema.load(wire)
     except ValidationError as exc:
         raise EventValidationError(f"invalid {event_type} data", exc.normalized_messages()) from exc
+    except (TypeError, ValueError) as exc:
+        raise EventValidationError(f"invalid {event_type} data: {exc}") from exc
     return loaded
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -33,9 +33,10 @@ def is_stale(match: MatchFound | MatchRetracted, known: Mapping[str, int]) -> bo
 def no_longer_holds(computed_from: int, version: int, status: str) -> bool:
     """Does a match computed from `computed_from` of a listing stand once it is at `version`?
 
-    False means it may still stand (it was found at this version, or later ones).
+    False means it may still stand (it was found at this version, or later ones). A late
+    word that an older version left `published` says nothing of a match from a newer one.
     """
-    return computed_from < version or status != PUBLISHED
+    return computed_from < version or (computed_from <= version and status != PUBLISHED)
 
 
 def retraction_reason(kind: str, status: str) -> str:

@@ -30,8 +30,8 @@ from notifications.tables import OutboxRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from notifications.worker import DeliveryWorker
-from shared.db import service_database
 from shared.contracts import MatchesSettled
+from shared.db import service_database
 from shared.event_schemas import MATCH_FOUND, MATCHES_SETTLED, ORGANISATION_REGISTERED
 from shared.events import Event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics

@@ -24,12 +24,16 @@ from notifications.wiring import lineage
 from services.notifications_web import create_app
 from shared.auth import Principal, new_api_token, session_login, token_digest
 from shared.db import unit_of_work
-from shared.event_schemas import MATCH_RETRACTED
 from shared.events import Event
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
 from tests.conftest import random_id
-from tests.integration.test_notif_support import SECRET_KEY, match_event, organisation_event
+from tests.integration.test_notif_support import (
+    SECRET_KEY,
+    listing_event,
+    match_event,
+    organisation_event,
+)
 
 pytestmark = [pytest.mark.postgres]
 
@@ -192,7 +196,7 @@ def test_alerts_of_a_known_organisations_listing_need_its_token(
     client: FlaskClient, world: World
 ) -> None:
     event = new_match(world)
-    url = f"/api/v1/alerts?listing_id=need-{event.data['match_id']}"
+    url = f"/api/v1/alerts?listing_id=need-{event.data.match_id}"
     assert client.get(url).status_code == 401
     assert client.get(url, headers=bearer(world.seller_token)).status_code == 403
     response = client.get(url, headers=bearer(world.buyer_token))
@@ -280,19 +284,22 @@ def test_a_member_sees_its_organisations_alerts_in_french_with_retractions_marke
 ) -> None:
     kept = new_match(world, "Palettes à donner")
     gone = new_match(world, "Bois de chantier")
-    world.handler(
-        Event(
-            type=MATCH_RETRACTED,
-            source="/boucle/matching",
-            subject=gone.subject,
-            data={**gone.data, "retraction_reason": "offre retirée"},
-        )
-    )
+    # The seller withdraws the offer of the second match (the listings topic says so).
+    withdrawn = listing_event(gone.data.offer.listing_id, world.seller, "offer", 2, "withdrawn")
+    world.handler(withdrawn)
     page = logged_in(client, world.buyer, world.member, "fr").get("/inbox").get_data(as_text=True)
     assert "Boîte de réception" in page
     assert "Palettes à donner" in page and "Bois de chantier" in page
-    assert "N\u2019est plus disponible" in page and "offre retirée" in page
-    assert f"/listings/offer-{kept.data['match_id']}" in page
+    assert "N\u2019est plus disponible" in page and "offer withdrawn" in page
+    assert f"/listings/offer-{kept.data.match_id}" in page
+
+    def status(event: Event) -> tuple[str, str | None]:
+        url = f"/api/v1/alerts?listing_id=need-{event.data.match_id}"
+        [alert] = client.get(url, headers=bearer(world.buyer_token)).json
+        return alert["status"], alert["retraction_reason"]
+
+    assert status(gone) == ("retracted", "offer withdrawn")
+    assert status(kept) == ("active", None), "the other offer's match still stands"
     other = world.app.test_client()
     seller_page = logged_in(other, world.seller, "someone").get("/inbox").get_data(as_text=True)
     assert "Palettes à donner" in seller_page  # the seller's side of the same match
@@ -303,7 +310,7 @@ def test_marking_read_needs_the_csrf_token(client: FlaskClient, world: World) ->
     event = new_match(world)
     logged_in(client, world.buyer, world.member)
     alert_id = client.get(
-        "/api/v1/alerts?listing_id=need-" + event.data["match_id"],
+        "/api/v1/alerts?listing_id=need-" + event.data.match_id,
         headers=bearer(world.buyer_token),
     ).json[0]["id"]
     assert client.post(f"/inbox/{alert_id}/read").status_code == 400
@@ -311,7 +318,7 @@ def test_marking_read_needs_the_csrf_token(client: FlaskClient, world: World) ->
     response = client.post(f"/inbox/{alert_id}/read", data={"csrf_token": token})
     assert response.status_code == 303
     after = client.get(
-        "/api/v1/alerts?listing_id=need-" + event.data["match_id"],
+        "/api/v1/alerts?listing_id=need-" + event.data.match_id,
         headers=bearer(world.buyer_token),
     )
     assert after.json[0]["read"] is True

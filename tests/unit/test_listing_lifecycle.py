@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from listings.domain import Listing, TransitionError, apply_action, event_type_for
+from shared.events import Event, encode_event
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
@@ -78,6 +80,11 @@ def test_drafts_publish_nothing_and_other_changes_say_what_happened():
 
 
 def test_an_offer_with_a_delivery_radius_says_so_in_its_event():
-    assert listing(radius_km=30).event_data()["delivery_radius_km"] == 30
-    assert listing(radius_km=0).event_data()["delivery_radius_km"] is None
-    assert listing(kind="need", radius_km=30).event_data()["delivery_radius_km"] is None
+    assert listing(radius_km=30).event_data().delivery_radius_km == 30
+    assert listing(radius_km=0).event_data().delivery_radius_km is None
+    assert listing(kind="need", radius_km=30).event_data().delivery_radius_km is None
+    offer = listing(radius_km=30)
+    wire = json.loads(
+        encode_event(Event("boucle.listing.published", "/t", offer.id, offer.event_data()))
+    )
+    assert wire["data"]["delivery_radius_km"] == 30

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -204,6 +204,12 @@ steps = st.lists(
     st.one_of(changes, changes, changes, batches, batches, restarts, rebalances), max_size=50
 )
 
+# Reserved then released: the late word of the reservation must not drop the new matches.
+LATE_RESERVATION = [
+    ("change", 1, "offer", ("status", "reserved")),
+    ("change", 1, "offer", ("status", "published")),
+]
+
 
 def run(pipeline: Pipeline, plan: list[tuple[Any, ...]]) -> None:
     # Every listing exists from the start, so most plans begin with standing matches.
@@ -224,6 +230,7 @@ def run(pipeline: Pipeline, plan: list[tuple[Any, ...]]) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=steps, order=st.lists(st.integers(0, 2 * PARTITIONS - 1), max_size=120))
+@example(plan=LATE_RESERVATION, order=[])
 def test_the_monitors_matches_equal_the_oracle_in_every_interleaving(
     plan: list[tuple[Any, ...]], order: list[int]
 ) -> None:
@@ -252,6 +259,7 @@ def notifier_sessions(tmp_path_factory: pytest.TempPathFactory) -> Any:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(plan=steps, order=st.lists(st.integers(0, 2 * PARTITIONS - 1), max_size=120))
+@example(plan=LATE_RESERVATION, order=[])
 def test_the_notifiers_active_alerts_equal_the_oracle_in_every_interleaving(
     notifier_sessions: Any, plan: list[tuple[Any, ...]], order: list[int]
 ) -> None:

@@ -12,6 +12,9 @@ from monitor.domain.activity import ActivityProjection
 from monitor.domain.factors import MATERIALS, ROAD_FREIGHT_KG_PER_TKM
 from monitor.domain.impact import impact_summary, to_tonnes, transfers
 from monitor.serialize import IMPACT_COLUMNS, impact_csv
+from shared.contracts import MatchesSettled
+from shared.event_schemas import MATCH_FOUND, MATCH_RETRACTED, MATCHES_SETTLED
+from shared.events import typed_data
 from shared.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.load_default()
@@ -115,19 +118,115 @@ def test_the_csv_has_a_line_per_material_and_a_total_with_its_factor_source():
     assert "DEFRA" in lines[0]["factor_source"]
 
 
-def test_the_projection_counts_per_day_and_forgets_retracted_matches():
-    projection = ActivityProjection()
-    when = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    data = listing("o", "offer", "published", 5, "t", "ewc-170405") | {
+def listing_changed(lid: str, kind: str, status: str, version: int, when: datetime):
+    data = listing(lid, kind, status, 5, "t", "ewc-170405") | {
+        "version": version,
         "updated_at": when,
         "location": {"lat": 49.6, "lon": 6.1},
         "title": "Steel beams",
+        "radius_km": 0.0,
     }
-    projection.apply("boucle.listing.published", when, data)
-    projection.apply("boucle.match.found", when, match("m", "o", "n", 0.5, 3))
-    projection.apply("boucle.match.retracted", when, match("m", "o", "n", 0.5, 3))
+    return typed_data(f"boucle.listing.{status}", data)
+
+
+def match_event(
+    event_type: str, mid: str, offer: str, need: str, versions: tuple[int, int] = (1, 1)
+):
+    def side(lid: str, version: int) -> dict:
+        return {
+            "listing_id": lid,
+            "organisation_id": f"org-{lid}",
+            "title": f"Listing {lid}",
+            "category": "ewc-170405",
+            "quantity": 5.0,
+            "unit": "t",
+            "location": {"lat": 49.6, "lon": 6.1},
+            "version": version,
+        }
+
+    data = match(mid, offer, need, 0.5, 3) | {
+        "offer": side(offer, versions[0]),
+        "need": side(need, versions[1]),
+        "reasons": {"distance_km": 3, "category_relation": "same"},
+    }
+    return typed_data(event_type, data)
+
+
+def live_matches(projection: ActivityProjection) -> list[str]:
+    return sorted(row["match_id"] for row in projection.snapshot()[1])
+
+
+WHEN = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+def test_the_projection_counts_per_day_and_forgets_retracted_matches():
+    projection = ActivityProjection()
+    when = WHEN
+    projection.apply(
+        "boucle.listing.published", when, listing_changed("o", "offer", "published", 1, when)
+    )
+    projection.apply("boucle.match.found", when, match_event(MATCH_FOUND, "m", "o", "n"))
+    projection.apply("boucle.match.retracted", when, match_event(MATCH_RETRACTED, "m", "o", "n"))
     series = projection.series(when.date(), days=2)
     assert series["listings"][-1] == (when.date(), 1)
     assert series["matches"][-1] == (when.date(), 1)
     assert projection.snapshot()[1] == []
     assert [row["title"] for row in projection.active_listings()] == ["Steel beams"]
+
+
+def test_a_settled_listing_drops_the_matches_computed_from_its_older_versions():
+    projection = ActivityProjection()
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "old", "o", "n1", (1, 1)))
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "new", "o", "n2", (2, 1)))
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "other", "o2", "n1", (1, 1)))
+    projection.apply(MATCHES_SETTLED, WHEN, MatchesSettled("o", "offer", 2, "published"))
+    assert live_matches(projection) == ["new", "other"]
+    # Found once each: settling forgets a match but does not uncount it.
+    assert projection.series(WHEN.date(), days=1)["matches"] == [(WHEN.date(), 3)]
+
+
+def test_a_listing_that_left_published_drops_all_its_matches():
+    projection = ActivityProjection()
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "a", "o", "n1", (2, 1)))
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "b", "o2", "n2", (1, 1)))
+    projection.apply(MATCHES_SETTLED, WHEN, MatchesSettled("o", "offer", 2, "reserved"))
+    assert live_matches(projection) == ["b"]
+    projection.apply(
+        "boucle.listing.closed", WHEN, listing_changed("n2", "need", "closed", 2, WHEN)
+    )
+    assert live_matches(projection) == []
+
+
+def test_matches_older_than_what_the_projection_has_seen_are_dropped_as_stale():
+    projection = ActivityProjection()
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "m", "o", "n", (2, 1)))
+    # A retraction computed from the offer's version 1 arrives late: the match stands.
+    projection.apply(MATCH_RETRACTED, WHEN, match_event(MATCH_RETRACTED, "m", "o", "n", (1, 1)))
+    assert live_matches(projection) == ["m"]
+    # So does a match found from that older version, once the offer is settled at 2.
+    projection.apply(MATCHES_SETTLED, WHEN, MatchesSettled("o", "offer", 2, "published"))
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "late", "o", "n3", (1, 1)))
+    assert live_matches(projection) == ["m"]
+    # A retraction at the versions the match was found from does retract it.
+    projection.apply(MATCH_RETRACTED, WHEN, match_event(MATCH_RETRACTED, "m", "o", "n", (2, 1)))
+    assert live_matches(projection) == []
+
+
+
+
+def test_a_late_reservation_does_not_drop_matches_found_after_the_listing_was_republished():
+    # The offer was reserved at version 2 and published again at version 3; the monitor
+    # reads the match found from version 3 before the listings topic's version 2.
+    projection = ActivityProjection()
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "m", "o", "n", (3, 1)))
+    projection.apply(
+        "boucle.listing.reserved", WHEN, listing_changed("o", "offer", "reserved", 2, WHEN)
+    )
+    assert live_matches(projection) == ["m"]
+
+
+def test_a_late_settlement_of_a_reserved_version_does_not_drop_newer_matches():
+    projection = ActivityProjection()
+    projection.apply(MATCH_FOUND, WHEN, match_event(MATCH_FOUND, "m", "o", "n", (3, 1)))
+    projection.apply(MATCHES_SETTLED, WHEN, MatchesSettled("o", "offer", 2, "reserved"))
+    assert live_matches(projection) == ["m"]

@@ -7,11 +7,13 @@ from email.message import EmailMessage
 
 from notifications.alerts import alerts_for_match
 from notifications.mail import Letter, MailComposer
+from shared.contracts import MatchFound
+from shared.events import typed_data
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def match(match_id: str = "m-1", title: str = "40 palettes Europe") -> dict[str, object]:
+def match(match_id: str = "m-1", title: str = "40 palettes Europe") -> MatchFound:
     def side(listing_id: str, org: str, name: str, place: str) -> dict[str, object]:
         return {
             "listing_id": listing_id,
@@ -22,22 +24,28 @@ def match(match_id: str = "m-1", title: str = "40 palettes Europe") -> dict[str,
             "unit": "pallets",
             "location": {"lat": 49.1, "lon": 6.1, "place": place},
             "available_until": datetime(2026, 12, 24, 18, 0, tzinfo=UTC),
+            "version": 1,
         }
 
-    return {
-        "match_id": match_id,
-        "offer": side("offer-1", "farm", title, "Metz"),
-        "need": side("need-1", "canteen", "Palettes pour l'atelier", "Luxembourg"),
-        "score": 0.8,
-        "reasons": {
-            "distance_km": 55.24,
-            "category_relation": "same",
-            "quantity_fit": "partial",
-            "days_left": 3,
-            "cross_border": True,
-            "countries": ["FR", "LU"],
+    found = typed_data(
+        "boucle.match.found",
+        {
+            "match_id": match_id,
+            "offer": side("offer-1", "farm", title, "Metz"),
+            "need": side("need-1", "canteen", "Palettes pour l'atelier", "Luxembourg"),
+            "score": 0.8,
+            "reasons": {
+                "distance_km": 55.24,
+                "category_relation": "same",
+                "quantity_fit": "partial",
+                "days_left": 3,
+                "cross_border": True,
+                "countries": ["FR", "LU"],
+            },
         },
-    }
+    )
+    assert isinstance(found, MatchFound)
+    return found
 
 
 def compose(language: str, alerts: list, digest: bool = False) -> EmailMessage:  # type: ignore[type-arg]
