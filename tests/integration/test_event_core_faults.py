@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import tempfile
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta

@@ -212,8 +212,6 @@ def test_matches_older_than_what_the_projection_has_seen_are_dropped_as_stale():
     assert live_matches(projection) == []
 
 
-
-
 def test_a_late_reservation_does_not_drop_matches_found_after_the_listing_was_republished():
     # The offer was reserved at version 2 and published again at version 3; the monitor
     # reads the match found from version 3 before the listings topic's version 2.
