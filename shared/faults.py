@@ -13,7 +13,7 @@ import random
 import smtplib
 import socket
 
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from sqlalchemy import exc as sa_exc
 
 #: errno values of a network that is (for now) not there.
@@ -52,11 +52,8 @@ def _is_transient_itself(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):
         return True
     if isinstance(error, KafkaError):
-        return bool(getattr(error, "retriable", False)) or type(error).__name__ in (
-            "KafkaTimeoutError",
-            "NoBrokersAvailable",
-            "KafkaConnectionError",
-        )
+        # Retriable errors (no leader, connection lost, ...) and a broker not answering.
+        return bool(getattr(error, "retriable", False)) or isinstance(error, KafkaTimeoutError)
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
     if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):

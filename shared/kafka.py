@@ -1,4 +1,4 @@
-"""The one module that talks to Kafka: publishers and a consume loop with dead letters.
+"""The Kafka adapter's consume loop; publishers and the table reader sit beside it.
 
 Delivery is at-least-once: offsets are committed only after the handler returned, so a
 crash re-delivers the uncommitted tail and handlers must be idempotent. With a
