@@ -6,7 +6,8 @@ rebuild a full replica, batches that commit their output and offsets together or
 all (a crash throws the batch away), rebalances, and readers that take the partitions of
 the matches topic in any interleaving. Whatever hypothesis draws, once everything is
 handled, every read model shows exactly the pairs a brute-force oracle finds among the
-final listing states. The notifier is one of the readers, on its real tables (SQLite).
+final listing states. The notifier and the listings read model are among the readers,
+on their real tables (SQLite).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from listings.match_projection import MatchProjection
+from listings.tables import ListingRow
 from matching.handler import MatchingHandler
 from matching.index import ListingIndex
 from matching.replica import Replica, active_listing_from
@@ -65,6 +68,9 @@ class Pipeline:
         self.prefix = prefix
         self.listings: list[list[Event]] = [[] for _ in range(PARTITIONS)]
         self.matches: list[list[Event]] = [[] for _ in range(PARTITIONS)]
+        # How many listing writes preceded each match event (the listings table is ahead).
+        self.writes: list[dict[str, Any]] = []
+        self.after_writes: list[list[int]] = [[] for _ in range(PARTITIONS)]
         self.committed = [0] * PARTITIONS
         self.matchers = [Matcher(), Matcher()]
         self.owner = [p % 2 for p in range(PARTITIONS)]
@@ -89,6 +95,7 @@ class Pipeline:
             body["category"] = CATEGORIES[value]
         body["version"] = (old["version"] + 1) if old else 1
         self.state[listing_id] = body
+        self.writes.append(body)
         change = "published" if body["version"] == 1 else body["status"]
         change = "updated" if change == "published" else change
         event_type = f"boucle.listing.{change}"
@@ -113,6 +120,7 @@ class Pipeline:
             return  # the transaction is aborted: no output, no offsets
         for event, key in output:
             self.matches[partition_of(key)].append(decode_event(encode_event(event)))
+            self.after_writes[partition_of(key)].append(len(self.writes))
         for p, offset in taken.items():
             self.committed[p] = offset
 
@@ -209,6 +217,8 @@ LATE_RESERVATION = [
     ("change", 1, "offer", ("status", "reserved")),
     ("change", 1, "offer", ("status", "published")),
 ]
+# An offer edited out of its matches after readers have shown them.
+MOVED_AWAY = [("batch", 0, 4, False), ("batch", 1, 4, False), ("change", 0, "offer", ("move", 3))]
 
 
 def run(pipeline: Pipeline, plan: list[tuple[Any, ...]]) -> None:
@@ -231,6 +241,7 @@ def run(pipeline: Pipeline, plan: list[tuple[Any, ...]]) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=steps, order=st.lists(st.integers(0, 2 * PARTITIONS - 1), max_size=120))
 @example(plan=LATE_RESERVATION, order=[])
+@example(plan=MOVED_AWAY, order=[])
 def test_the_monitors_matches_equal_the_oracle_in_every_interleaving(
     plan: list[tuple[Any, ...]], order: list[int]
 ) -> None:
@@ -260,6 +271,7 @@ def notifier_sessions(tmp_path_factory: pytest.TempPathFactory) -> Any:
 )
 @given(plan=steps, order=st.lists(st.integers(0, 2 * PARTITIONS - 1), max_size=120))
 @example(plan=LATE_RESERVATION, order=[])
+@example(plan=MOVED_AWAY, order=[])
 def test_the_notifiers_active_alerts_equal_the_oracle_in_every_interleaving(
     notifier_sessions: Any, plan: list[tuple[Any, ...]], order: list[int]
 ) -> None:
@@ -289,3 +301,84 @@ def test_the_notifiers_active_alerts_equal_the_oracle_in_every_interleaving(
         need = next(i for i in listing_ids if "need" in i)
         standing.add((offer, need))
     assert standing == pipeline.oracle()
+
+
+@pytest.fixture(scope="module")
+def listings_sessions(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = Path(tmp_path_factory.mktemp("listings")) / "listings.db"
+    _, sessions = service_database(f"sqlite:///{path}", "listings")
+    return sessions
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(plan=steps, order=st.lists(st.integers(0, PARTITIONS - 1), max_size=120))
+@example(plan=LATE_RESERVATION, order=[])
+@example(plan=MOVED_AWAY, order=[])
+def test_the_listing_pages_matches_equal_the_oracle_in_every_interleaving(
+    listings_sessions: Any, plan: list[tuple[Any, ...]], order: list[int]
+) -> None:
+    prefix = random_id("x") + "-"
+    pipeline = Pipeline(prefix)
+    run(pipeline, plan)
+    projection = MatchProjection(listings_sessions)
+    # The listings table moves on as listings are written, always ahead of the events that
+    # their writes caused; the match events arrive in any interleaving of partitions.
+    written = 0
+    positions = [0] * PARTITIONS
+    for p in _reads(pipeline, order):
+        needed = pipeline.after_writes[p][positions[p]]
+        if needed > written:
+            _write(listings_sessions, pipeline.writes[written:needed])
+            written = needed
+        event = pipeline.matches[p][positions[p]]
+        positions[p] += 1
+        projection(event)
+        projection(event)  # a redelivery changes nothing
+    _write(listings_sessions, pipeline.writes[written:])
+    shown = {
+        (listing_id, current.counterpart_id)
+        for listing_id in pipeline.state
+        for current in projection.current(listing_id)
+    }
+    oracle = pipeline.oracle()
+    assert {(o, n) for o, n in shown if "offer" in o} == oracle, "on each offer's page"
+    assert {(o, n) for n, o in shown if "need" in n} == oracle, "on each need's page"
+
+
+def _reads(pipeline: Pipeline, order: list[int]) -> Iterator[int]:
+    """Partitions of `matches` in the order their next message is read (each once)."""
+    left = [len(messages) for messages in pipeline.matches]
+    for p in [*order, *(q for q in range(PARTITIONS) for _ in range(left[q]))]:
+        p %= PARTITIONS
+        if left[p]:
+            left[p] -= 1
+            yield p
+
+
+def _write(sessions: Any, bodies: list[dict[str, Any]]) -> None:
+    with sessions.begin() as session:
+        for body in bodies:
+            session.merge(_listing_row(body))
+
+
+def _listing_row(body: dict[str, Any]) -> ListingRow:
+    return ListingRow(
+        id=body["id"],
+        organisation_id=body["organisation_id"],
+        kind=body["kind"],
+        status=body["status"],
+        title=body["title"],
+        category=body["category"],
+        quantity=body["quantity"],
+        unit=body["unit"],
+        lat=body["location"]["lat"],
+        lon=body["location"]["lon"],
+        radius_km=body["radius_km"],
+        version=body["version"],
+        created_at=NOW,
+        updated_at=NOW,
+    )
