@@ -60,6 +60,13 @@ class ListingChanged:
     use_by: date | None = None
     recurrence: str = "one-off"
     price: Price | None = None
+    #: What accepted exchanges have not taken yet; None: all of `quantity`.
+    remaining_quantity: float | None = None
+
+    @property
+    def available(self) -> float:
+        """The quantity still on offer (or still needed): what matching uses."""
+        return self.quantity if self.remaining_quantity is None else self.remaining_quantity
 
     @property
     def is_published(self) -> bool:
@@ -196,6 +203,37 @@ class DeliveryOutcome:
     next_attempt_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExchangeChanged:
+    """An exchange's full state after one step (`boucle.exchange.<step>`).
+
+    `owner_organisation_id` posted the listing; `requester_organisation_id` asked for it.
+    `awaiting` is the organisation whose answer is awaited (None once answered). On
+    `message_posted`, `message` and `author_organisation_id` carry the new message.
+    """
+
+    id: str
+    listing_id: str
+    listing_kind: str
+    listing_title: str
+    owner_organisation_id: str
+    requester_organisation_id: str
+    quantity: float
+    unit: str
+    status: str
+    version: int
+    updated_at: datetime
+    awaiting: str | None = None
+    window_from: datetime | None = None
+    window_until: datetime | None = None
+    expires_at: datetime | None = None
+    owner_handed_over: float | None = None
+    requester_handed_over: float | None = None
+    problem: str | None = None
+    message: str | None = None
+    author_organisation_id: str | None = None
+
+
 EventData = (
     ListingChanged
     | OrganisationChanged
@@ -203,4 +241,5 @@ EventData = (
     | MatchRetracted
     | MatchesSettled
     | DeliveryOutcome
+    | ExchangeChanged
 )

@@ -24,6 +24,27 @@ ORGANISATION_KINDS = ("business", "association", "farm", "public_body", "other")
 ROLES = ("member", "admin")
 CHANNELS = ("email", "webhook", "inbox")
 DELIVERY_OUTCOMES = ("sent", "failed", "retried", "dead_lettered", "skipped")
+EXCHANGE_STATUSES = (
+    "requested",
+    "countered",
+    "accepted",
+    "declined",
+    "cancelled",
+    "expired",
+    "completed",
+)
+EXCHANGE_STEPS = (
+    "requested",
+    "countered",
+    "accepted",
+    "declined",
+    "cancelled",
+    "expired",
+    "message_posted",
+    "handed_over",
+    "completed",
+    "problem_reported",
+)
 
 
 class _Tolerant(Schema):
@@ -89,6 +110,9 @@ class ListingDataSchema(_Tolerant):
     price = fields.Nested(PriceSchema, load_default=None, allow_none=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     updated_at = fields.AwareDateTime(required=True)
+    remaining_quantity = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=0)
+    )
 
 
 class MatchSideSchema(_Tolerant):
@@ -220,6 +244,7 @@ MATCHES_SETTLED = "boucle.match.settled"
 ORGANISATION_REGISTERED = "boucle.organisation.registered"
 ORGANISATION_UPDATED = "boucle.organisation.updated"
 DELIVERY_EVENT_TYPES = tuple(f"boucle.delivery.{outcome}" for outcome in DELIVERY_OUTCOMES)
+EXCHANGE_EVENT_TYPES = tuple(f"boucle.exchange.{step}" for step in EXCHANGE_STEPS)
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -259,6 +284,33 @@ def _sides_of_unknown_version(data: dict[str, Any]) -> dict[str, Any]:
     return upcast
 
 
+class ExchangeDataSchema(_Tolerant):
+    """An exchange's full state after one of its steps."""
+
+    made_of = contracts.ExchangeChanged
+
+    id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    listing_kind = fields.String(required=True, validate=validate.OneOf(LISTING_KINDS))
+    listing_title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    owner_organisation_id = fields.String(required=True)
+    requester_organisation_id = fields.String(required=True)
+    quantity = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    status = fields.String(required=True, validate=validate.OneOf(EXCHANGE_STATUSES))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    updated_at = fields.AwareDateTime(required=True)
+    awaiting = fields.String(load_default=None, allow_none=True)
+    window_from = fields.AwareDateTime(load_default=None, allow_none=True)
+    window_until = fields.AwareDateTime(load_default=None, allow_none=True)
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    owner_handed_over = fields.Float(load_default=None, allow_none=True)
+    requester_handed_over = fields.Float(load_default=None, allow_none=True)
+    problem = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    author_organisation_id = fields.String(load_default=None, allow_none=True)
+
+
 _LISTING = Contract(1, ListingDataSchema())
 _ORGANISATION = Contract(1, OrganisationDataSchema())
 _DELIVERY = Contract(1, DeliveryDataSchema())
@@ -272,4 +324,5 @@ EVENT_SCHEMAS: dict[str, Contract] = {
     ORGANISATION_REGISTERED: _ORGANISATION,
     ORGANISATION_UPDATED: _ORGANISATION,
     **{event_type: _DELIVERY for event_type in DELIVERY_EVENT_TYPES},
+    **{event_type: Contract(1, ExchangeDataSchema()) for event_type in EXCHANGE_EVENT_TYPES},
 }

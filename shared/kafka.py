@@ -89,6 +89,7 @@ class EventConsumer:
         self._publisher = transactions or publisher
         self._transactions = transactions
         self._options = options or ConsumerOptions()
+        topics = list(topics)
         self._consumer = KafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap_servers,
@@ -101,7 +102,10 @@ class EventConsumer:
             max_poll_interval_ms=self._options.max_poll_interval_ms,
             session_timeout_ms=self._options.session_timeout_ms,
             heartbeat_interval_ms=self._options.heartbeat_interval_ms,
+            # A topic created after the group formed is noticed within this, not 5 minutes.
+            metadata_max_age_ms=30_000,
         )
+        self._topics = list(topics)
         self._stop = threading.Event()
         self._failures = 0  # transient failures in a row
         self.degraded: str | None = None
@@ -110,12 +114,27 @@ class EventConsumer:
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set, then close (committing nothing unhandled)."""
         self._stop = stop
+        self.wait_for_topics()
         log.info("consumer %s started", self.group_id)
         try:
             while not stop.is_set():
                 self.poll_once()
         finally:
             self.close()
+
+    def wait_for_topics(self, timeout_s: float = 30.0) -> None:
+        """Wait until every topic's partitions are known, so the first assignment has them.
+
+        Joining the group before a just-created topic's metadata arrived would leave this
+        member with no partitions of it until the next metadata refresh.
+        """
+        deadline = time.monotonic() + timeout_s
+        for topic in self._topics:
+            while not self._consumer.partitions_for_topic(topic):
+                if time.monotonic() > deadline or self._stop.is_set():
+                    log.warning("%s: no partitions known for %s yet", self.group_id, topic)
+                    return
+                self._stop.wait(0.1)
 
     def health_check(self) -> None:
         """Raise (so /health says degraded) while a dependency is away or a partition stalls."""

@@ -32,6 +32,7 @@ class Topics:
     organisations: str = "organisations"
     matches: str = "matches"
     deliveries: str = "deliveries"
+    exchanges: str = "exchanges"
 
     @staticmethod
     def dead_letter(topic: str) -> str:
@@ -164,6 +165,7 @@ class Settings:
                 organisations=f"{prefix}organisations",
                 matches=f"{prefix}matches",
                 deliveries=f"{prefix}deliveries",
+                exchanges=f"{prefix}exchanges",
             ),
             topic_settings=TopicSettings.from_env(env),
             kafka_request_timeout_ms=int(env.get("KAFKA_REQUEST_TIMEOUT_MS", "10000")),

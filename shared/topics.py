@@ -66,6 +66,7 @@ def standard_topics(
         topics.organisations: state,
         topics.matches: events,
         topics.deliveries: events,
+        topics.exchanges: events,
     }
     dead_letters = {Topics.dead_letter(name): _dead_letter_config(settings) for name in wanted}
     return {name: dict(config) for name, config in {**wanted, **dead_letters}.items()}

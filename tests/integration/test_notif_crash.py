@@ -73,6 +73,7 @@ def test_a_notifier_killed_mid_stream_sends_every_alert_once_and_none_twice(
         f"{topic_prefix}organisations",
         f"{topic_prefix}matches",
         f"{topic_prefix}deliveries",
+        f"{topic_prefix}exchanges",
     )
     ensure_topics(kafka_bootstrap, standard_topics(topics))
     publisher = KafkaPublisher(kafka_bootstrap, "crash-test")

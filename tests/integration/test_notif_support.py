@@ -214,6 +214,7 @@ def build_notifier(
         organisations=f"{prefix}organisations",
         matches=f"{prefix}matches",
         deliveries=f"{prefix}deliveries",
+        exchanges=f"{prefix}exchanges",
     )
     ensure_topics(bootstrap, standard_topics(topics))
     taxonomy = Taxonomy.load_default()

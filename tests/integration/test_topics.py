@@ -58,7 +58,7 @@ def test_the_standard_topics_are_created_with_their_configs_set_on_each_topic(
     ensure_topics(kafka_bootstrap, standard_topics(topics, SETTINGS), SETTINGS)
 
     state = [topics.listings, topics.organisations]
-    events = [topics.matches, topics.deliveries]
+    events = [topics.matches, topics.deliveries, topics.exchanges]
     dead = [Topics.dead_letter(name) for name in state + events]
     found = configs_of(admin, state + events + dead)
     value = {name: {key: entry["value"] for key, entry in c.items()} for name, c in found.items()}

@@ -56,10 +56,12 @@ def test_standard_topics_compact_state_and_keep_dead_letters_until_replayed() ->
         "organisations": {**state, **isr},
         "matches": {"cleanup.policy": "delete", **isr},
         "deliveries": {"cleanup.policy": "delete", **isr},
+        "exchanges": {"cleanup.policy": "delete", **isr},
         "listings.dlq": {**dead, **isr},
         "organisations.dlq": {**dead, **isr},
         "matches.dlq": {**dead, **isr},
         "deliveries.dlq": {**dead, **isr},
+        "exchanges.dlq": {**dead, **isr},
     }
 
 
