@@ -112,6 +112,10 @@ class ListingOut(Schema):
     description = fields.String()
     category = fields.String()
     quantity = fields.Float()
+    remaining_quantity = fields.Function(
+        lambda listing: listing.available,
+        metadata={"description": "what accepted exchanges have not taken yet"},
+    )
     min_quantity = fields.Float(allow_none=True)
     unit = fields.String()
     location = fields.Function(

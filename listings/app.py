@@ -12,8 +12,9 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from geopy.geocoders.base import Geocoder
 
-from listings import api, api_accounts, web, web_accounts
+from listings import api, api_accounts, api_exchanges, web, web_accounts
 from listings.accounts import AccountService
+from listings.exchange_service import ExchangeService
 from listings.forms import UNIT_LABELS
 from listings.http_errors import register_error_pages
 from listings.limits import limiter
@@ -38,6 +39,7 @@ def create_app(
     *,
     listings: ListingService,
     accounts: AccountService,
+    exchanges: ExchangeService,
     search: ListingSearch,
     matches: MatchProjection,
     taxonomy: Taxonomy,
@@ -65,6 +67,7 @@ def create_app(
         {
             "boucle.listing_service": listings,
             "boucle.accounts": accounts,
+            "boucle.exchanges": exchanges,
             "boucle.listing_search": search,
             "boucle.match_projection": matches,
             "boucle.taxonomy": taxonomy,
@@ -76,7 +79,7 @@ def create_app(
     init_i18n(app, [Path(__file__).with_name("translations")])
     register_page_frame(app)
     rest = Api(app)
-    for blueprint in (api.blp, api_accounts.blp):
+    for blueprint in (api.blp, api_accounts.blp, api_exchanges.blp):
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
     app.register_blueprint(web.bp)

@@ -59,6 +59,13 @@ class Listing:
     version: int = 1
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: What accepted exchanges have not taken yet (None: the whole quantity).
+    remaining_quantity: float | None = None
+
+    @property
+    def available(self) -> float:
+        """The quantity still on offer (or still needed)."""
+        return self.quantity if self.remaining_quantity is None else self.remaining_quantity
 
     def changed(self, now: datetime | None = None, **changes: Any) -> Listing:
         """A copy with `changes` applied, its version bumped and its update time set."""
@@ -101,6 +108,7 @@ class Listing:
             price=contracts.Price(self.price_mode, self.price_amount),
             version=self.version,
             updated_at=self.updated_at,
+            remaining_quantity=self.remaining_quantity,
         )
 
 

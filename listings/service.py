@@ -7,6 +7,7 @@ organisation change a listing; admins may moderate any; drafts are seen by their
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +71,10 @@ class ListingService:
             if current.status not in EDITABLE_STATUSES:
                 raise Conflict(f"a {current.status} listing can no longer be changed")
             changed = current.changed(now=self._clock(), **_listing_fields(fields, current))
+            if current.remaining_quantity is not None:
+                # What accepted exchanges took stays taken whatever the new quantity.
+                taken = current.quantity - current.remaining_quantity
+                changed = replace(changed, remaining_quantity=max(0.0, changed.quantity - taken))
             repository.save_listing(changed)
             self._publish(repository, changed, first_publication=False)
         return changed

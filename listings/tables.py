@@ -104,6 +104,8 @@ class ListingRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What accepted exchanges have not taken (None: all of it); never below 0.
+    remaining_quantity: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ListingMatchRow(Base):
@@ -123,6 +125,43 @@ class ListingMatchRow(Base):
     # The listing versions the pair was last evaluated at (0: unknown, match schema 1).
     listing_version: Mapped[int] = mapped_column(Integer, default=0)
     counterpart_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExchangeRow(Base):
+    """An exchange about one listing between its owner and a requester."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    listing_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    requester_id: Mapped[str] = mapped_column(String(36), index=True)
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(10))
+    window_from: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    window_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    awaiting: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    owner_handed_over: Mapped[float | None] = mapped_column(Float, nullable=True)
+    requester_handed_over: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    problem: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ExchangeMessageRow(Base):
+    """One message in an exchange's thread."""
+
+    __tablename__ = "exchange_messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    exchange_id: Mapped[str] = mapped_column(String(36), index=True)
+    author_id: Mapped[str] = mapped_column(String(36))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class OutboxRow(OutboxColumns, Base):

@@ -28,7 +28,8 @@ def active_listing_from(data: ListingChanged) -> ActiveListing:
         category=data.category,
         lat=data.location.lat,
         lon=data.location.lon,
-        quantity=data.quantity,
+        # What accepted exchanges left: a half-taken offer matches only what it still has.
+        quantity=data.available,
         unit=data.unit,
         title=data.title,
         version=data.version,

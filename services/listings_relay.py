@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
+from listings.exchange_service import ExchangeService
 from listings.service import ListingService
 from listings.tables import OutboxRow
 from services.process import run_until_signalled
@@ -26,14 +28,17 @@ from shared.topics import TopicConfigError
 log = logging.getLogger(__name__)
 
 
-def _expire_periodically(service: ListingService, stop: threading.Event, interval_s: float) -> None:
+def _expire_periodically(
+    sweeps: dict[str, Callable[[], int]], stop: threading.Event, interval_s: float
+) -> None:
     while not stop.wait(interval_s):
-        try:
-            expired = service.expire_due()
-            if expired:
-                log.info("expired %d listings", expired)
-        except Exception:
-            log.exception("expiry sweep failed; trying again at the next tick")
+        for what, sweep in sweeps.items():
+            try:
+                expired = sweep()
+                if expired:
+                    log.info("expired %d %s", expired, what)
+            except Exception:
+                log.exception("expiry of %s failed; trying again at the next tick", what)
 
 
 def _topics_ensured(settings: Settings, stop: threading.Event) -> bool:
@@ -67,6 +72,9 @@ def main() -> None:
         purge_interval_s=settings.retention.interval_s,
     )
     listings = ListingService(sessions, settings.topics.listings)
+    exchanges = ExchangeService(sessions, settings.topics)
+    # Listings past their end, and requests whose answer is overdue.
+    sweeps = {"listings": listings.expire_due, "exchange requests": exchanges.expire_due}
     observe_gauge(OUTBOX_BACKLOG, relay.pending)
     server = serve_health_from_env("listings-relay", 8005, {"outbox": relay.pending})
 
@@ -78,7 +86,7 @@ def main() -> None:
         # How often listings past their end are expired (and their matches retracted).
         interval_s = float(os.environ.get("EXPIRY_INTERVAL_S", "60"))
         sweeper = threading.Thread(
-            target=_expire_periodically, args=(listings, stop, interval_s), daemon=True
+            target=_expire_periodically, args=(sweeps, stop, interval_s), daemon=True
         )
         sweeper.start()
         relay.run(stop, settings.outbox_poll_interval_s)

@@ -238,3 +238,14 @@ def test_an_event_becomes_the_matchers_view_of_a_listing() -> None:
     assert listing.delivery_radius_km == 25.0  # an offer's radius is how far it delivers
     assert listing.ends_at == datetime(2027, 3, 6, tzinfo=UTC).timestamp()  # use-by, end of day
     assert (listing.place, listing.country) == ("Metz", "FR")
+
+
+def test_an_offer_matches_by_what_its_accepted_exchanges_left() -> None:
+    world = World()
+    world.arrive(listing_event("n", "need", LUXEMBOURG, min_quantity=10.0))
+    world.arrive(listing_event("o", "offer", METZ, quantity=40.0))
+    assert world.standing() == {("o", "n")}
+    world.arrive(
+        listing_event("o", "offer", METZ, version=2, quantity=40.0, remaining_quantity=4.0)
+    )
+    assert world.standing() == set(), "4 pallets left no longer reach a minimum of 10"

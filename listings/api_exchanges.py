@@ -1,0 +1,98 @@
+"""REST API of exchanges under /api/v1: ask for a listing, answer, talk, hand over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from listings import exchange_schemas as s
+from listings.auth import require_principal
+from listings.exchange_service import ExchangeService, ExchangeView
+from shared.web import Blueprint
+
+blp = Blueprint(
+    "exchanges_api", __name__, url_prefix="/api/v1", description="Exchanges between members"
+)
+
+
+def _service() -> ExchangeService:
+    return current_app.extensions["boucle.exchanges"]
+
+
+@blp.route("/listings/<listing_id>/exchanges")
+class ListingExchanges(MethodView):
+    @blp.arguments(s.RequestIn)
+    @blp.response(201, s.ExchangeOut)
+    def post(self, payload: dict[str, Any], listing_id: str) -> ExchangeView:
+        """Ask for part or all of a published listing, within a window, with a message."""
+        return _service().request(listing_id, payload, require_principal())
+
+
+@blp.route("/exchanges")
+class Exchanges(MethodView):
+    @blp.response(200, s.ExchangeOut(many=True))
+    def get(self) -> list[ExchangeView]:
+        """Your organisation's exchanges, as owner or requester, latest change first."""
+        return _service().of_organisation(require_principal())
+
+
+@blp.route("/exchanges/<exchange_id>")
+class ExchangeById(MethodView):
+    @blp.response(200, s.ExchangeOut)
+    def get(self, exchange_id: str) -> ExchangeView:
+        """One exchange with its messages; contacts are shown once it is accepted."""
+        return _service().get(exchange_id, require_principal())
+
+    @blp.response(200, s.ExchangeOut)
+    def delete(self, exchange_id: str) -> ExchangeView:
+        """Cancel an exchange (an accepted quantity goes back to the listing)."""
+        return _service().cancel(exchange_id, require_principal())
+
+
+@blp.route("/exchanges/<exchange_id>/answer")
+class ExchangeAnswer(MethodView):
+    @blp.arguments(s.AnswerIn)
+    @blp.response(200, s.ExchangeOut)
+    def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
+        """Accept or decline the terms awaiting your answer."""
+        return _service().answer(exchange_id, payload["action"], require_principal())
+
+
+@blp.route("/exchanges/<exchange_id>/counter")
+class ExchangeCounter(MethodView):
+    @blp.arguments(s.TermsIn)
+    @blp.response(200, s.ExchangeOut)
+    def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
+        """Propose other terms instead; the other side answers next."""
+        return _service().answer(exchange_id, "counter", require_principal(), payload)
+
+
+@blp.route("/exchanges/<exchange_id>/messages")
+class ExchangeMessages(MethodView):
+    @blp.arguments(s.MessageIn)
+    @blp.response(201, s.ExchangeOut)
+    def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
+        """Write to the other side of the exchange."""
+        return _service().post_message(exchange_id, payload["text"], require_principal())
+
+
+@blp.route("/exchanges/<exchange_id>/handover")
+class ExchangeHandOver(MethodView):
+    @blp.arguments(s.HandOverIn)
+    @blp.response(200, s.ExchangeOut)
+    def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
+        """Confirm what changed hands; the exchange completes when both sides have."""
+        return _service().hand_over(
+            exchange_id, payload["quantity"], payload["reference"], require_principal()
+        )
+
+
+@blp.route("/exchanges/<exchange_id>/problem")
+class ExchangeProblem(MethodView):
+    @blp.arguments(s.ProblemIn)
+    @blp.response(200, s.ExchangeOut)
+    def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
+        """Report a no-show or another problem (the admins see it)."""
+        return _service().report_problem(exchange_id, payload["text"], require_principal())
