@@ -12,7 +12,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from geopy.geocoders.base import Geocoder
 
-from listings import api, api_accounts, api_exchanges, web, web_accounts
+from listings import api, api_accounts, api_exchanges, web, web_accounts, web_exchanges
 from listings.accounts import AccountService
 from listings.exchange_service import ExchangeService
 from listings.forms import UNIT_LABELS
@@ -25,6 +25,15 @@ from shared.i18n import init_i18n
 from shared.taxonomy import Taxonomy
 from shared.web import register_health, register_page_frame, session_config
 
+EXCHANGE_STATUS_LABELS = {
+    "requested": _l("requested"),
+    "countered": _l("other terms proposed"),
+    "accepted": _l("accepted"),
+    "declined": _l("declined"),
+    "cancelled": _l("cancelled"),
+    "expired": _l("expired (no answer)"),
+    "completed": _l("completed"),
+}
 STATUS_LABELS = {
     "draft": _l("draft"),
     "published": _l("published"),
@@ -84,9 +93,14 @@ def create_app(
         csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
     app.register_blueprint(web.bp)
     app.register_blueprint(web_accounts.bp)
+    app.register_blueprint(web_exchanges.bp)
     register_error_pages(app)
     register_health(app, health_checks)
-    app.jinja_env.globals.update(unit_label=_label(UNIT_LABELS), status_label=_label(STATUS_LABELS))
+    app.jinja_env.globals.update(
+        unit_label=_label(UNIT_LABELS),
+        status_label=_label(STATUS_LABELS),
+        exchange_status=_label(EXCHANGE_STATUS_LABELS),
+    )
     return app
 
 

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from listings.auth import current_principal
 from listings.domain import Listing
 from listings.errors import Conflict
+from listings.exchange_forms import RequestForm
 from listings.forms import ListingForm, SearchForm
 from listings.match_projection import MatchProjection
 from listings.places import PlaceError, locate, resolve
@@ -123,8 +124,15 @@ def listing_page(listing_id: str) -> str:
     matches = ext("match_projection").current(listing.id) if owner else []
     taxonomy: Taxonomy = ext("taxonomy")
     category = taxonomy.path_labels(listing.category, str(get_locale()))
+    ask = RequestForm(formdata=None) if listing.status == "published" and not owner else None
     return render_template(
-        "listing.html", listing=listing, owner=owner, matches=matches, category=category
+        "listing.html",
+        listing=listing,
+        owner=owner,
+        matches=matches,
+        category=category,
+        form=ask,
+        logged_in=principal is not None,
     )
 
 
@@ -161,6 +169,15 @@ def edit_listing(listing_id: str) -> str | Response:
         flash(_("Your changes are saved."))
         return redirect(url_for("pages.listing_page", listing_id=listing_id))
     return render_template("listing_form.html", form=form, listing=listing)
+
+
+@bp.get("/listings/<listing_id>/withdraw")
+def confirm_withdraw(listing_id: str) -> str | Response:
+    principal = login_required()
+    if isinstance(principal, Response):
+        return principal
+    listing = ext("listing_service").get(listing_id, principal)
+    return render_template("withdraw.html", listing=listing)
 
 
 @bp.post("/listings/<listing_id>/action")
