@@ -186,6 +186,7 @@ class MatchOut(Schema):
     counterpart_id = fields.String()
     counterpart_title = fields.String()
     counterpart_organisation_id = fields.String()
+    counterpart_organisation_name = fields.String()
     score = fields.Float()
     reasons = fields.Dict()
 

@@ -219,6 +219,11 @@ class ExchangeService:
                 self._view(session, e) for e in store.of_organisation(principal.organisation_id)
             ]
 
+    def awaiting_answer(self, principal: Principal) -> int:
+        """How many exchanges wait for the caller's organisation to answer."""
+        with unit_of_work(self._sessions) as session:
+            return ExchangeStore(session).awaiting(principal.organisation_id)
+
     # --- helpers -----------------------------------------------------------------------
     def _party_exchange(
         self,

@@ -53,6 +53,14 @@ class ExchangeStore:
         )
         return [_exchange(row) for row in self.session.scalars(query)]
 
+    def awaiting(self, organisation_id: str) -> int:
+        """How many open exchanges wait for this organisation's answer."""
+        query = select(func.count()).where(
+            ExchangeRow.awaiting == organisation_id,
+            ExchangeRow.status.in_(("requested", "countered")),
+        )
+        return int(self.session.scalar(query) or 0)
+
     def due_to_expire(self, now: datetime) -> list[Exchange]:
         """Open exchanges whose answer is overdue."""
         query = select(ExchangeRow).where(

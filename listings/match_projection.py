@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from listings.tables import ListingMatchRow, ListingRow
+from listings.tables import ListingMatchRow, ListingRow, OrganisationRow
 from shared.contracts import MatchesSettled, MatchFound, MatchRetracted, MatchSide
 from shared.db import unit_of_work
 from shared.events import Event
@@ -33,6 +33,7 @@ class CurrentMatch:
     counterpart_organisation_id: str
     score: float
     reasons: dict[str, Any]
+    counterpart_organisation_name: str = ""
 
 
 class MatchProjection:
@@ -111,8 +112,9 @@ class MatchProjection:
         """The listing's active matches whose counterpart is still published, best first."""
         counterpart = aliased(ListingRow)
         query = (
-            select(ListingMatchRow)
+            select(ListingMatchRow, OrganisationRow.name)
             .join(counterpart, counterpart.id == ListingMatchRow.counterpart_id)
+            .outerjoin(OrganisationRow, OrganisationRow.id == counterpart.organisation_id)
             .where(
                 ListingMatchRow.listing_id == listing_id,
                 ListingMatchRow.status == ACTIVE,
@@ -129,8 +131,9 @@ class MatchProjection:
                     counterpart_organisation_id=row.counterpart_organisation_id,
                     score=row.score,
                     reasons=row.reasons,
+                    counterpart_organisation_name=name or "",
                 )
-                for row in session.scalars(query)
+                for row, name in session.execute(query)
             ]
 
 

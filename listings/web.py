@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from listings.auth import current_principal
 from listings.domain import Listing
-from listings.errors import Conflict
+from listings.errors import Conflict, NotFound
 from listings.exchange_forms import RequestForm
 from listings.forms import ListingForm, SearchForm
 from listings.match_projection import MatchProjection
@@ -111,7 +111,10 @@ def my_listings() -> str | Response:
     listings = ext("listing_service").of_organisation(principal)
     projection: MatchProjection = ext("match_projection")
     matches = {listing.id: projection.current(listing.id) for listing in listings}
-    return render_template("my_listings.html", listings=listings, matches=matches)
+    awaiting = ext("exchanges").awaiting_answer(principal)
+    return render_template(
+        "my_listings.html", listings=listings, matches=matches, awaiting=awaiting
+    )
 
 
 @bp.get("/listings/<listing_id>")
@@ -133,6 +136,7 @@ def listing_page(listing_id: str) -> str:
         category=category,
         form=ask,
         logged_in=principal is not None,
+        posted_by=_organisation_name(listing.organisation_id),
     )
 
 
@@ -195,6 +199,13 @@ def listing_action(listing_id: str) -> Response:
         except Conflict as exc:
             flash(str(exc), "error")
     return redirect(url_for("pages.listing_page", listing_id=listing_id))
+
+
+def _organisation_name(organisation_id: str) -> str:
+    try:
+        return str(ext("accounts").organisation(organisation_id).name)
+    except NotFound:
+        return ""
 
 
 def _listing_fields(form: ListingForm) -> dict[str, Any] | None:

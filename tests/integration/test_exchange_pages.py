@@ -119,3 +119,19 @@ def test_a_stranger_sees_no_exchange_and_withdrawing_a_listing_asks_first(app: F
     question = owner.get(f"{mine}/withdraw").get_data(as_text=True)
     assert "Retirer cette annonce ?" in question and "Oui, la retirer" in question
     assert "Chutes de bois" in owner.get(mine).get_data(as_text=True), "still there until confirmed"
+
+
+def test_the_owner_sees_who_posted_and_what_awaits_its_answer(app: Flask) -> None:
+    owner = app.test_client()
+    sign_up(owner, name="Menuiserie Weber", language="en")
+    owner.get("/?lang=en")
+    mine = owner.post("/listings/new", data=listing_form(owner)).headers["Location"]
+    listing_id = mine.rsplit("/", 1)[1]
+    shop = member(app, "fr")
+    assert "publiée par Menuiserie Weber" in shop.get(mine).get_data(as_text=True)
+    assert "awaits your answer" not in owner.get("/my/listings").get_data(as_text=True)
+    shop.post(
+        f"/listings/{listing_id}/ask",
+        data={"csrf_token": csrf(shop, mine), "quantity": "1"},
+    )
+    assert "1 exchange awaits your answer" in owner.get("/my/listings").get_data(as_text=True)
