@@ -11,7 +11,7 @@ from notifications.alerts import Alert
 from notifications.channels.email import SmtpMailer
 from notifications.channels.webhook import WebhookSender, payload
 from notifications.jobs import Job, Sender
-from notifications.mail import Letter, MailComposer
+from notifications.mail import ExchangeLetter, Letter, MailComposer
 from notifications.preferences import EMAIL, INBOX, WEBHOOK
 from notifications.retry import DeliveryError
 from notifications.unsubscribe import UnsubscribeTokens
@@ -43,6 +43,16 @@ class EmailSender:
 
     def __call__(self, job: Job) -> None:
         token = self._tokens.make(job.organisation_id, job.subscriber)
+        if job.notice is not None:
+            exchange_letter = ExchangeLetter(
+                message_id=job.delivery_id,
+                to=job.recipient,
+                language=job.language,
+                notice=job.notice,
+                unsubscribe_url=f"{self._base_url}/unsubscribe/{token}",
+            )
+            self._mailer.send(self._composer.compose_exchange(exchange_letter, datetime.now(UTC)))
+            return
         letter = Letter(
             message_id=job.delivery_id,
             to=job.recipient,

@@ -19,10 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.alerts import alerts_for_match
 from notifications.deliveries import DeliveryPlanner, Lineage
+from notifications.exchange_handler import ExchangeNotices
 from notifications.outcomes import PENDING, RETRACTED_PREFIX, OutcomeRecorder
 from notifications.store import ACTIVE, RETRACTED
 from notifications.tables import AlertRow, DeliveryRow, ListingVersionRow, processed_events
-from shared.contracts import ListingChanged, MatchesSettled, MatchFound, MatchRetracted
+from shared.contracts import (
+    ExchangeChanged,
+    ListingChanged,
+    MatchesSettled,
+    MatchFound,
+    MatchRetracted,
+)
 from shared.db import unit_of_work
 from shared.events import Event
 from shared.match_state import is_stale, no_longer_holds, retraction_reason, sides
@@ -52,11 +59,14 @@ class MatchAlertHandler:
         self._sessions = sessions
         self._recorder = recorder
         self._planner = DeliveryPlanner(lineage, zone)
+        self._exchanges = ExchangeNotices(zone)
         self._clock = clock
 
     def __call__(self, event: Event) -> None:
         data = event.data
-        if not isinstance(data, MatchFound | MatchRetracted | MatchesSettled | ListingChanged):
+        if not isinstance(
+            data, MatchFound | MatchRetracted | MatchesSettled | ListingChanged | ExchangeChanged
+        ):
             return
         with unit_of_work(self._sessions) as session:
             if not claim_event(session, processed_events, CONSUMER, event.id):
@@ -76,6 +86,9 @@ class MatchAlertHandler:
                 case ListingChanged():
                     # An edit: the matcher's settlement of this version will say what stands.
                     self._raise_known(session, {data.id: data.version}, data.status)
+                case ExchangeChanged():
+                    step = event.type.rsplit(".", 1)[1]
+                    self._exchanges.handle(session, data, step, self._clock())
 
     def _stale(self, session: Session, match: MatchFound | MatchRetracted, event_id: str) -> bool:
         known = self._known(session, list(sides(match)))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.orm import Session
 
 from notifications.alerts import Alert
+from notifications.exchange_notices import ExchangeNotice
 from notifications.preference_store import load_preferences
 from notifications.preferences import EMAIL, WEBHOOK
 from notifications.tables import WebhookEndpointRow
@@ -29,6 +30,8 @@ class Job:
     endpoint_url: str | None = None
     endpoint_secret: str | None = None
     delivery_ids: list[str] = field(default_factory=list)
+    #: set instead of `alerts` for a step of an exchange
+    notice: ExchangeNotice | None = None
 
     @property
     def subscription(self) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from notifications.alerts import BUYER, Alert
+from notifications.exchange_notices import ExchangeNotice
 from notifications.wording import reason_lines, unit_label
 
 PACKAGE = Path(__file__).resolve().parent
@@ -73,6 +74,17 @@ class Letter:
     digest: bool = False
 
 
+@dataclass(frozen=True)
+class ExchangeLetter:
+    """An e-mail telling one step of an exchange."""
+
+    message_id: str
+    to: str
+    language: str
+    notice: ExchangeNotice
+    unsubscribe_url: str
+
+
 class MailComposer:
     """Builds multipart (text + HTML) messages with an unsubscribe link and header."""
 
@@ -101,6 +113,33 @@ class MailComposer:
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(environment.get_template("alerts.txt").render(context))
         message.add_alternative(environment.get_template("alerts.html").render(context), "html")
+        return message
+
+    def compose_exchange(self, letter: ExchangeLetter, now: datetime) -> EmailMessage:
+        """The message telling one step of an exchange, with a link straight to it."""
+        environment = _environment(letter.language)
+        notice = letter.notice
+        context: dict[str, object] = {
+            "notice": notice,
+            "language": letter.language,
+            "exchange_url": f"{self._base_url}/exchanges/{notice.exchange_id}",
+            "settings_url": f"{self._base_url}/settings/notifications",
+            "unsubscribe_url": letter.unsubscribe_url,
+        }
+        context["headline"] = (
+            environment.get_template("exchange_subject.txt").render(context).strip()
+        )
+        message = EmailMessage()
+        message["From"] = self._from
+        message["To"] = letter.to
+        message["Subject"] = str(context["headline"])
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = f"<{letter.message_id}@boucle.notifications>"
+        message["Content-Language"] = letter.language
+        message["List-Unsubscribe"] = f"<{letter.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(environment.get_template("exchange.txt").render(context))
+        message.add_alternative(environment.get_template("exchange.html").render(context), "html")
         return message
 
     def _context(self, letter: Letter, environment: Environment) -> dict[str, object]:

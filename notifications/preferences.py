@@ -111,6 +111,23 @@ def plan(
     return planned
 
 
+def plan_conversation(audience: Audience, now: datetime, zone: tzinfo) -> list[PlannedDelivery]:
+    """E-mails for a step of an exchange: to everyone who takes e-mails, after their quiet
+    hours but never in a digest (somebody is waiting for an answer); muted categories do
+    not apply to a conversation the organisation is in."""
+    planned: list[PlannedDelivery] = []
+    addresses: set[str] = set()
+    for person in audience.people:
+        prefs = audience.preferences_of(person.id)
+        address = person.email.strip().lower()
+        if not prefs.email or address in addresses:
+            continue
+        addresses.add(address)
+        due = after_quiet_hours(now, prefs.quiet_start, prefs.quiet_end, zone)
+        planned.append(PlannedDelivery(EMAIL, address, person.id, person.language, due))
+    return planned
+
+
 def after_quiet_hours(
     now: datetime, start: time | None, end: time | None, zone: tzinfo
 ) -> datetime:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.alerts import Alert
-from notifications.tables import AlertRow
+from notifications.tables import AlertRow, ExchangeNoticeRow
 from shared.db import unit_of_work
 
 ACTIVE, RETRACTED = "active", "retracted"
@@ -122,6 +122,18 @@ class AlertStore:
         with unit_of_work(self._sessions) as session:
             result = session.execute(query.values(read_at=datetime.now(UTC)))
             return int(getattr(result, "rowcount", 0) or 0)
+
+    def exchange_notices(self, organisation_id: str, limit: int = 20) -> list[ExchangeNoticeRow]:
+        """The latest steps of the organisation's exchanges it was told of, newest first."""
+        with unit_of_work(self._sessions) as session:
+            return list(
+                session.scalars(
+                    select(ExchangeNoticeRow)
+                    .where(ExchangeNoticeRow.organisation_id == organisation_id)
+                    .order_by(ExchangeNoticeRow.created_at.desc(), ExchangeNoticeRow.id)
+                    .limit(limit)
+                )
+            )
 
     def get(self, organisation_id: str, alert_id: str) -> AlertRow | None:
         """One of the organisation's alerts, or None (also for another organisation's)."""

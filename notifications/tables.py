@@ -100,11 +100,39 @@ class DeliveryRow(Base):
     language: Mapped[str] = mapped_column(String(2), default="en")
     digest: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # pending, sent, dead_lettered, cancelled
+    # "match": `alert_id` is an alert; "exchange": an exchange notice (match_id = its id too)
+    kind: Mapped[str] = mapped_column(String(10), default="match")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ExchangeNoticeRow(Base):
+    """One step of an exchange told to one of its organisations (inbox and e-mail)."""
+
+    __tablename__ = "exchange_notices"
+    __table_args__ = (
+        UniqueConstraint(
+            "exchange_id", "version", "step", "organisation_id", name="uq_notice_once"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    exchange_id: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    author_organisation_id: Mapped[str | None] = mapped_column(String(36))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    listing_title: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class OutboxRow(OutboxColumns, Base):

@@ -16,11 +16,13 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.alerts import Alert
+from notifications.exchange_handler import EXCHANGE
+from notifications.exchange_notices import ExchangeNotice, notice_from_row
 from notifications.jobs import Job, Sender, addressed
 from notifications.outcomes import PENDING, RETRACTED_PREFIX, OutcomeRecorder
 from notifications.retry import DeliveryError, RetryPolicy
 from notifications.store import RETRACTED, alert_from_row
-from notifications.tables import AlertRow, DeliveryRow
+from notifications.tables import AlertRow, DeliveryRow, ExchangeNoticeRow
 from shared.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,9 @@ class DeliveryWorker:
             row = session.scalars(_due(now).limit(1)).first()
             if row is None:
                 return 0
+            if row.kind == EXCHANGE:
+                self._attempt_notice(session, row)
+                return 1
             group = [row, *self._digest_companions(session, row, now)]
             live = self._still_live(session, group)
             if live:
@@ -127,21 +132,19 @@ class DeliveryWorker:
                 live.append((row, alert_from_row(alert)))
         return live
 
+    def _attempt_notice(self, session: Session, row: DeliveryRow) -> None:
+        notice = session.get(ExchangeNoticeRow, row.alert_id)
+        if notice is None:
+            self._recorder.skipped(session, row, "exchange notice gone")
+            return
+        self._send(session, [row], _job(row, [row], notice=notice_from_row(notice)))
+
     def _attempt(self, session: Session, pairs: list[tuple[DeliveryRow, Alert]]) -> None:
         live = [row for row, _ in pairs]
+        self._send(session, live, _job(live[0], live, alerts=[alert for _, alert in pairs]))
+
+    def _send(self, session: Session, live: list[DeliveryRow], job: Job) -> None:
         first = live[0]
-        job = Job(
-            delivery_id=first.id,
-            channel=first.channel,
-            recipient=first.recipient,
-            organisation_id=first.organisation_id,
-            subscriber=first.subscriber,
-            language=first.language,
-            attempt=first.attempts + 1,
-            alerts=[alert for _, alert in pairs],
-            digest=first.digest,
-            delivery_ids=[row.id for row in live],
-        )
         job, unwanted = addressed(session, job)
         if unwanted:
             for row in live:
@@ -167,6 +170,27 @@ class DeliveryWorker:
         log.warning("delivery %s failed (%s); retry at %s", live[0].id, error.reason, retry_at)
         for row in live:
             self._recorder.failed(session, row, error.reason, retry_at)
+
+
+def _job(
+    first: DeliveryRow,
+    live: list[DeliveryRow],
+    alerts: list[Alert] | None = None,
+    notice: ExchangeNotice | None = None,
+) -> Job:
+    return Job(
+        delivery_id=first.id,
+        channel=first.channel,
+        recipient=first.recipient,
+        organisation_id=first.organisation_id,
+        subscriber=first.subscriber,
+        language=first.language,
+        attempt=first.attempts + 1,
+        alerts=alerts or [],
+        digest=first.digest,
+        delivery_ids=[row.id for row in live],
+        notice=notice,
+    )
 
 
 def _due(now: datetime) -> Select[DeliveryRow]:

@@ -106,8 +106,8 @@ def main() -> None:
         bootstrap,
         group_id,
         # Listings too: a listing that leaves the exchange takes its alerts with it, even
-        # while the matcher is away.
-        [settings.topics.matches, settings.topics.listings],
+        # while the matcher is away. Exchanges: each step told to the other side.
+        [settings.topics.matches, settings.topics.listings, settings.topics.exchanges],
         handler,
         publisher,
         # Organisations written before a match are known when the match is handled.

@@ -58,6 +58,7 @@ def inbox() -> Any:
         "notifications/inbox.html",
         items=[view_of(row) for row in rows],
         unread=store.unread_count(principal.organisation_id),
+        notices=store.exchange_notices(principal.organisation_id),
     )
 
 

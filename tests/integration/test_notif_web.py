@@ -24,7 +24,7 @@ from notifications.wiring import lineage
 from services.notifications_web import create_app
 from shared.auth import Principal, new_api_token, session_login, token_digest
 from shared.db import unit_of_work
-from shared.events import Event
+from shared.events import Event, typed_data
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
 from tests.conftest import random_id
@@ -469,3 +469,28 @@ def test_the_api_is_described_in_an_openapi_document(client: FlaskClient) -> Non
         "/api/v1/webhooks",
         "/api/v1/notification-preferences",
     } <= set(document["paths"])
+
+
+def test_the_inbox_lists_the_steps_of_exchanges_with_a_link_to_each(
+    world: World, client: FlaskClient
+) -> None:
+    exchange_id = random_id("x")
+    data = {
+        "id": exchange_id,
+        "listing_id": random_id("l"),
+        "listing_kind": "offer",
+        "listing_title": "Kisten Äpfel",
+        "owner_organisation_id": world.seller,
+        "requester_organisation_id": world.buyer,
+        "quantity": 3.0,
+        "unit": "pieces",
+        "status": "countered",
+        "version": 2,
+        "updated_at": datetime.now(UTC),
+        "author_organisation_id": world.seller,
+    }
+    event_type = "boucle.exchange.countered"
+    world.handler(Event(event_type, "/test", exchange_id, typed_data(event_type, data)))
+    page = logged_in(client, world.buyer, world.member, "fr").get("/inbox").get_data(as_text=True)
+    assert "Autres conditions proposées pour « Kisten Äpfel »" in page
+    assert f'href="/exchanges/{exchange_id}"' in page

@@ -1,0 +1,100 @@
+"""Each step of an exchange reaches the other side: a notice, and an e-mail in their
+language with the message and a link straight to the exchange; a repeat sends nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from notifications.tables import ExchangeNoticeRow
+from shared.db import unit_of_work
+from shared.events import Event, typed_data
+from tests.conftest import random_id
+from tests.integration.kafka_helpers import wait_for
+from tests.integration.test_notif_support import (
+    Notifier,
+    SmtpSink,
+    build_notifier,
+    organisation_event,
+    start_smtp,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    yield SmtpSink()
+
+
+@pytest.fixture
+def notifier(postgres_url: str, kafka_bootstrap: str, sink: SmtpSink) -> Iterator[Notifier]:
+    controller, url = start_smtp(sink)
+    yield build_notifier(postgres_url, kafka_bootstrap, random_id("ex") + ".", url)
+    controller.stop()
+
+
+def step(name: str, exchange_id: str, farm: str, canteen: str, author: str, **data: Any) -> Event:
+    body = {
+        "id": exchange_id,
+        "listing_id": random_id("l"),
+        "listing_kind": "offer",
+        "listing_title": "40 Europaletten",
+        "owner_organisation_id": farm,
+        "requester_organisation_id": canteen,
+        "quantity": 15.0,
+        "unit": "pallets",
+        "status": "requested",
+        "version": 1,
+        "updated_at": datetime.now(UTC),
+        "author_organisation_id": author,
+        **data,
+    }
+    event_type = f"boucle.exchange.{name}"
+    return Event(
+        event_type, "/boucle/listings/exchanges", exchange_id, typed_data(event_type, body)
+    )
+
+
+def deliver(notifier: Notifier, sink: SmtpSink, count: int) -> None:
+    wait_for(lambda: notifier.deliver_due() >= 0 and len(sink.received) >= count, 20)
+    notifier.deliver_due()
+
+
+def test_a_request_and_a_reply_reach_the_other_side_in_its_language_with_a_link(
+    notifier: Notifier, sink: SmtpSink
+) -> None:
+    farm, canteen = random_id("farm"), random_id("canteen")
+    notifier.organisations.apply(organisation_event(farm, "farm@example.org", "de"))
+    notifier.organisations.apply(organisation_event(canteen, "canteen@example.org", "fr"))
+    exchange_id = random_id("x")
+    asked = step("requested", exchange_id, farm, canteen, canteen, message="Pour lundi ?")
+    notifier.handler(asked)
+    notifier.handler(asked)  # a redelivery tells nobody twice
+    deliver(notifier, sink, 1)
+    [to_farm] = sink.to("farm@example.org")
+    assert to_farm["Subject"] == f"Organisation {canteen} fragt nach „40 Europaletten“"
+    text = to_farm.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Pour lundi ?" in text and f"/exchanges/{exchange_id}" in text
+    assert sink.to("canteen@example.org") == [], "the side that asked is not told of it"
+
+    reply = step("message_posted", exchange_id, farm, canteen, farm, version=1, message="Ja, 8 Uhr")
+    notifier.handler(reply)
+    deliver(notifier, sink, 2)
+    [to_canteen] = sink.to("canteen@example.org")
+    assert to_canteen["Subject"] == "Nouveau message à propos de « 40 Europaletten »"
+    assert "Ja, 8 Uhr" in to_canteen.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+    done = step("completed", exchange_id, farm, canteen, canteen, status="completed", version=5)
+    notifier.handler(done)
+    deliver(notifier, sink, 4)
+    assert len(sink.to("farm@example.org")) == 2 and len(sink.to("canteen@example.org")) == 2
+    with unit_of_work(notifier.sessions) as session:
+        told = session.scalars(
+            select(ExchangeNoticeRow.step).where(ExchangeNoticeRow.exchange_id == exchange_id)
+        ).all()
+    assert sorted(told) == ["completed", "completed", "message_posted", "requested"]
