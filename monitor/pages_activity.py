@@ -38,6 +38,7 @@ def activity() -> Any:
         charts={name: bar_chart(points) for name, points in series.items()},
         markers=markers,
         totals=service.activity.totals(),
+        exchanges=service.activity.exchanges_summary(),
         tile_url=current_app.config.get(TILE_URL_KEY, ""),
         tile_attribution=current_app.config.get(TILE_ATTRIBUTION_KEY, ""),
     )

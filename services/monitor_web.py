@@ -33,7 +33,13 @@ def create_app(settings: Settings | None = None, config: MonitorConfig | None = 
     config = config or MonitorConfig.from_env()
     bootstrap = settings.kafka_bootstrap_servers
     topics = settings.topics
-    sources = (topics.listings, topics.organisations, topics.matches, topics.deliveries)
+    sources = (
+        topics.listings,
+        topics.organisations,
+        topics.matches,
+        topics.deliveries,
+        topics.exchanges,
+    )
     watched = (*sources, *(topics.dead_letter(name) for name in sources))
     taxonomy = Taxonomy.load_default()
 

@@ -15,6 +15,7 @@ from typing import Any
 from shared.contracts import (
     DeliveryOutcome,
     EventData,
+    ExchangeChanged,
     ListingChanged,
     MatchesSettled,
     MatchFound,
@@ -36,6 +37,7 @@ class ActivityProjection:
         self.organisations: dict[str, dict[str, Any]] = {}
         self.daily: dict[str, Counter[date]] = {name: Counter() for name in SERIES}
         self.failed_alerts = 0
+        self.exchanges: dict[str, dict[str, Any]] = {}
         # listing id -> newest version seen, and -> ids of its live matches
         self._versions: dict[str, int] = {}
         self._by_listing: dict[str, set[str]] = {}
@@ -56,6 +58,10 @@ class ActivityProjection:
                     self.failed_alerts += 1
                 case OrganisationChanged():
                     self.organisations[data.id] = asdict(data)
+                case ExchangeChanged():
+                    known = self.exchanges.get(data.id)
+                    if known is None or data.version >= known["version"]:
+                        self.exchanges[data.id] = asdict(data)
 
     def _listing(self, event_type: str, when: datetime, data: ListingChanged) -> None:
         known = self.listings.get(data.id)
@@ -115,6 +121,18 @@ class ActivityProjection:
         for row in active:
             row["organisation_name"] = names.get(row["organisation_id"], "")
         return active[:limit]
+
+    def exchanges_summary(self) -> tuple[Counter[str], list[dict[str, Any]]]:
+        """Exchanges per status, and those with a problem reported (latest first)."""
+        with self._lock:
+            statuses = Counter(row["status"] for row in self.exchanges.values())
+            reported = [dict(row) for row in self.exchanges.values() if row["problem"]]
+        names = {oid: org.get("name", "") for oid, org in self.organisations.items()}
+        for row in reported:
+            row["owner_name"] = names.get(row["owner_organisation_id"], "")
+            row["requester_name"] = names.get(row["requester_organisation_id"], "")
+        reported.sort(key=lambda row: row["updated_at"], reverse=True)
+        return statuses, reported
 
     def snapshot(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
         """Copies of the listings and live matches (for the impact summary)."""

@@ -161,3 +161,35 @@ def test_the_tallest_bar_reaches_the_top_and_an_empty_day_stays_flat():
     chart = bar_chart([(day, 0), (day + timedelta(days=1), 4), (day + timedelta(days=2), 2)])
     heights = [bar.height for bar in chart.bars]
     assert heights[0] == 0 and heights[1] == 2 * heights[2] and chart.top == 4 and chart.total == 6
+
+
+def test_the_activity_counts_exchanges_and_lists_the_ones_with_a_problem() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.domain.activity import ActivityProjection
+    from shared.contracts import ExchangeChanged
+
+    def step(status: str, version: int, problem: str | None = None) -> ExchangeChanged:
+        return ExchangeChanged(
+            id="x-1",
+            listing_id="l-1",
+            listing_kind="offer",
+            listing_title="Pallets",
+            owner_organisation_id="farm",
+            requester_organisation_id="shop",
+            quantity=5.0,
+            unit="pallets",
+            status=status,
+            version=version,
+            updated_at=datetime(2027, 1, 1, tzinfo=UTC),
+            problem=problem,
+        )
+
+    projection = ActivityProjection()
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    projection.apply("boucle.exchange.requested", now, step("requested", 1))
+    projection.apply("boucle.exchange.problem_reported", now, step("accepted", 3, "no-show"))
+    projection.apply("boucle.exchange.accepted", now, step("accepted", 2))  # late, older
+    statuses, reported = projection.exchanges_summary()
+    assert statuses == {"accepted": 1}
+    assert [(row["listing_title"], row["problem"]) for row in reported] == [("Pallets", "no-show")]
