@@ -33,6 +33,7 @@ class Alert:
     reasons: dict[str, Any] = field(default_factory=dict)
     listing_version: int = 0
     counterpart_version: int = 0
+    counterpart_organisation_name: str = ""
 
 
 def _alert(match: MatchFound, own: MatchSide, other: MatchSide, role: str) -> Alert:

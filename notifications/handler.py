@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import or_, select
@@ -22,7 +23,13 @@ from notifications.deliveries import DeliveryPlanner, Lineage
 from notifications.exchange_handler import ExchangeNotices
 from notifications.outcomes import PENDING, RETRACTED_PREFIX, OutcomeRecorder
 from notifications.store import ACTIVE, RETRACTED
-from notifications.tables import AlertRow, DeliveryRow, ListingVersionRow, processed_events
+from notifications.tables import (
+    AlertRow,
+    DeliveryRow,
+    ListingVersionRow,
+    OrganisationRow,
+    processed_events,
+)
 from shared.contracts import (
     ExchangeChanged,
     ListingChanged,
@@ -104,6 +111,10 @@ class MatchAlertHandler:
         now = self._clock()
         planned: set[tuple[str, str]] = set()
         for alert in alerts_for_match(match):
+            # Who the other side is, as the organisations topic last said.
+            other = session.get(OrganisationRow, alert.counterpart_organisation_id or "")
+            if other is not None:
+                alert = replace(alert, counterpart_organisation_name=other.name)
             self._planner.found(session, alert, now, planned)
         log.info(
             "match %s: %d deliveries planned",

@@ -16,7 +16,13 @@ ACTIVE, RETRACTED = "active", "retracted"
 
 
 #: Column widths: the match contract bounds no text, so a long one is cut, not refused.
-_WIDTHS = {"counterpart_title": 200, "own_title": 200, "counterpart_place": 200, "category": 100}
+_WIDTHS = {
+    "counterpart_title": 200,
+    "own_title": 200,
+    "counterpart_place": 200,
+    "category": 100,
+    "counterpart_organisation_name": 200,
+}
 
 
 def alert_row(alert: Alert, alert_id: str, now: datetime) -> AlertRow:
@@ -49,6 +55,7 @@ def alert_from_row(row: AlertRow) -> Alert:
         reasons=dict(row.reasons or {}),
         listing_version=row.listing_version or 0,
         counterpart_version=row.counterpart_version or 0,
+        counterpart_organisation_name=row.counterpart_organisation_name or "",
     )
 
 

@@ -68,6 +68,7 @@ class AlertRow(Base):
     # The listing versions the match was last found at (0: unknown, before match schema 2).
     listing_version: Mapped[int] = mapped_column(Integer, default=0)
     counterpart_version: Mapped[int] = mapped_column(Integer, default=0)
+    counterpart_organisation_name: Mapped[str] = mapped_column(String(200), default="")
 
 
 class ListingVersionRow(Base):

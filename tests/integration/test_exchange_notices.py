@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from notifications.tables import ExchangeNoticeRow
+from notifications.tables import AlertRow, ExchangeNoticeRow
 from shared.db import unit_of_work
 from shared.events import Event, typed_data
 from tests.conftest import random_id
@@ -19,6 +19,7 @@ from tests.integration.test_notif_support import (
     Notifier,
     SmtpSink,
     build_notifier,
+    match_event,
     organisation_event,
     start_smtp,
 )
@@ -98,3 +99,22 @@ def test_a_request_and_a_reply_reach_the_other_side_in_its_language_with_a_link(
             select(ExchangeNoticeRow.step).where(ExchangeNoticeRow.exchange_id == exchange_id)
         ).all()
     assert sorted(told) == ["completed", "completed", "message_posted", "requested"]
+
+
+def test_a_match_alert_names_the_other_organisation_in_the_inbox_and_the_email(
+    notifier: Notifier, sink: SmtpSink
+) -> None:
+    farm, canteen = random_id("farm"), random_id("canteen")
+    notifier.organisations.apply(organisation_event(farm, "farm@example.org", "de"))
+    notifier.organisations.apply(organisation_event(canteen, "canteen@example.org", "fr"))
+    notifier.handler(match_event(random_id("m"), farm, canteen))
+    deliver(notifier, sink, 2)
+    [to_canteen] = sink.to("canteen@example.org")
+    assert f"Organisation {farm}" in to_canteen.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    with unit_of_work(notifier.sessions) as session:
+        names = session.scalars(
+            select(AlertRow.counterpart_organisation_name).where(
+                AlertRow.organisation_id == canteen
+            )
+        ).all()
+    assert names == [f"Organisation {farm}"]
