@@ -47,7 +47,7 @@ def activity() -> Any:
 @bp.get("/impact")
 @admin_page
 def impact() -> Any:
-    """What moved from offers to closed needs, and the CO2e and transport it avoided."""
+    """What completed exchanges moved, and the CO2e and transport it avoided."""
     service = monitor()
     rows, total = service.impact()
     return render_template(

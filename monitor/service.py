@@ -172,6 +172,6 @@ class MonitorService:
 
     def impact(self) -> tuple[list[ImpactRow], ImpactRow]:
         """The impact summary by material class, and its total."""
-        listings, matches = self.activity.snapshot()
-        moved = transfers(listings, matches, self.lineage)
+        listings, exchanges, organisations = self.activity.exchange_snapshot()
+        moved = transfers(listings, exchanges, organisations, self.lineage)
         return impact_summary(moved, self.lineage, self.long_chain_km)

@@ -134,10 +134,12 @@ class ActivityProjection:
         reported.sort(key=lambda row: row["updated_at"], reverse=True)
         return statuses, reported
 
-    def snapshot(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-        """Copies of the listings and live matches (for the impact summary)."""
+    def exchange_snapshot(
+        self,
+    ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Copies of the listings, exchanges and organisations (for the impact summary)."""
         with self._lock:
-            return dict(self.listings), list(self.matches.values())
+            return dict(self.listings), list(self.exchanges.values()), dict(self.organisations)
 
     def totals(self) -> dict[str, int]:
         """Headline counts for the overview."""

@@ -1,9 +1,9 @@
-"""The impact summary: what moved from offers to closed needs, and what that avoided.
+"""The impact summary: what changed hands in completed exchanges, and what that avoided.
 
-A *transfer* is a need whose latest state is `closed` and that was matched (the match not
-retracted) with an offer that is `reserved` or `closed`; when several such offers exist,
-the best-scored one is credited, so nothing is counted twice. The quantity moved is the
-smaller of the two sides, in tonnes where the unit allows.
+A *transfer* is an exchange both sides confirmed (status `completed`): a match is only a
+possibility and counts for nothing. The quantity moved is the smaller of the two
+confirmed figures, in tonnes where the unit allows; the distance is from the listing to
+the organisation on the other side (0 when either place is unknown).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from monitor.domain.factors import (
     ROAD_FREIGHT_KG_PER_TKM,
     MaterialFactor,
 )
+from shared.geo.distance import geodesic_km
 
 Lineage = Callable[[str], list[str]]  # a category id, then its ancestors' ids
 
@@ -53,10 +54,10 @@ def to_tonnes(quantity: float, unit: str, category: str, lineage: Lineage) -> fl
 
 @dataclass(frozen=True)
 class Transfer:
-    """One closed need credited to one offer."""
+    """One completed exchange: what changed hands, of which listing, how far."""
 
-    need_id: str
-    offer_id: str
+    need_id: str  # the exchange
+    offer_id: str  # the listing it took from
     category: str
     quantity: float
     unit: str
@@ -66,43 +67,38 @@ class Transfer:
 
 def transfers(
     listings: Mapping[str, dict[str, Any]],
-    matches: Iterable[dict[str, Any]],
+    exchanges: Iterable[dict[str, Any]],
+    organisations: Mapping[str, dict[str, Any]],
     lineage: Lineage,
 ) -> list[Transfer]:
-    """Closed needs with the offer credited for each (see the module docstring)."""
-    best: dict[str, dict[str, Any]] = {}
-    for match in matches:
-        need = listings.get(match["need"]["listing_id"])
-        offer = listings.get(match["offer"]["listing_id"])
-        if need is None or offer is None or need["status"] != "closed":
+    """Completed exchanges as transfers (see the module docstring)."""
+    moved = []
+    for exchange in exchanges:
+        listing = listings.get(exchange["listing_id"])
+        confirmed = [exchange["owner_handed_over"], exchange["requester_handed_over"]]
+        if exchange["status"] != "completed" or listing is None or None in confirmed:
             continue
-        if offer["status"] not in ("reserved", "closed"):
-            continue
-        current = best.get(need["id"])
-        if current is None or match["score"] > current["score"]:
-            best[need["id"]] = match
-    return [_transfer(listings, m, lineage) for m in best.values()]
+        quantity = min(confirmed)
+        category = listing["category"]
+        other = organisations.get(exchange["requester_organisation_id"], {})
+        moved.append(
+            Transfer(
+                need_id=exchange["id"],
+                offer_id=listing["id"],
+                category=category,
+                quantity=quantity,
+                unit=exchange["unit"],
+                tonnes=to_tonnes(quantity, exchange["unit"], category, lineage),
+                distance_km=_distance(listing.get("location"), other.get("location")),
+            )
+        )
+    return moved
 
 
-def _transfer(
-    listings: Mapping[str, dict[str, Any]], match: dict[str, Any], lineage: Lineage
-) -> Transfer:
-    need, offer = listings[match["need"]["listing_id"]], listings[match["offer"]["listing_id"]]
-    category = offer["category"]
-    need_t = to_tonnes(need["quantity"], need["unit"], category, lineage)
-    offer_t = to_tonnes(offer["quantity"], offer["unit"], category, lineage)
-    known = [t for t in (need_t, offer_t) if t is not None]
-    same_unit = need["unit"] == offer["unit"]
-    quantity = min(need["quantity"], offer["quantity"]) if same_unit else need["quantity"]
-    return Transfer(
-        need_id=need["id"],
-        offer_id=offer["id"],
-        category=category,
-        quantity=quantity,
-        unit=need["unit"] if not same_unit else offer["unit"],
-        tonnes=min(known) if known else None,
-        distance_km=float(match["reasons"]["distance_km"]),
-    )
+def _distance(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> float:
+    if not a or not b:
+        return 0.0
+    return round(geodesic_km((a["lat"], a["lon"]), (b["lat"], b["lon"])), 3)
 
 
 @dataclass

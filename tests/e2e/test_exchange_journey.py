@@ -2,7 +2,7 @@
 posts pallets, a canteen (French) needs some and is matched, asks for part of them, the
 farm proposes less, the canteen accepts, they write to each other (the inbox and the
 e-mail link lead to the thread), both confirm the hand-over, the offer keeps what is left,
-and the admin sees the completed exchange in the monitor."""
+and the admin sees the completed exchange and its impact in the monitor."""
 
 from __future__ import annotations
 
@@ -177,3 +177,7 @@ def test_from_a_match_to_a_completed_hand_over_in_two_languages(
     admin.fill("#password", PASSWORD)
     admin.click("main form button[type=submit]")
     reload_until(admin, f"{base}/monitor/activity", "1 completed")
+    admin.goto(f"{base}/monitor/impact")
+    # 10 confirmed Euro pallets (25 kg each) over the 55 km from Metz to Esch-sur-Alzette.
+    total = admin.inner_text("#impact tfoot tr, #impact tr:has-text('Total')")
+    assert "0.250" in total, total

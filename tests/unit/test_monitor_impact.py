@@ -37,14 +37,22 @@ def listing(lid: str, kind: str, status: str, quantity: float, unit: str, catego
     }
 
 
-def match(mid: str, offer: str, need: str, score: float, km: float) -> dict:
+def exchange(
+    xid: str, listing_id: str, status: str, owner: float | None, requester: float | None, unit: str
+) -> dict:
     return {
-        "match_id": mid,
-        "offer": {"listing_id": offer},
-        "need": {"listing_id": need},
-        "score": score,
-        "reasons": {"distance_km": km},
+        "id": xid,
+        "listing_id": listing_id,
+        "requester_organisation_id": "canteen",
+        "status": status,
+        "unit": unit,
+        "owner_handed_over": owner,
+        "requester_handed_over": requester,
     }
+
+
+METZ, LUXEMBOURG = {"lat": 49.1193, "lon": 6.1757}, {"lat": 49.6116, "lon": 6.1319}
+ORGANISATIONS = {"canteen": {"location": LUXEMBOURG}}
 
 
 @pytest.mark.parametrize(
@@ -63,54 +71,46 @@ def test_quantities_become_tonnes_only_where_the_unit_allows(quantity, unit, cat
     assert to_tonnes(quantity, unit, category, lineage) == pytest.approx(tonnes)
 
 
-def test_only_closed_needs_matched_with_a_reserved_or_closed_offer_count_once_each():
+def test_only_exchanges_confirmed_by_both_sides_count_with_the_smaller_figure():
     listings = {
-        "o1": listing("o1", "offer", "closed", 40, "pallets", "reuse-pallets-epal"),
-        "o2": listing("o2", "offer", "reserved", 100, "pallets", "reuse-pallets-epal"),
-        "o3": listing("o3", "offer", "published", 5, "t", "ewc-170405"),
-        "n1": listing("n1", "need", "closed", 20, "pallets", "reuse-pallets"),
-        "n2": listing("n2", "need", "published", 5, "t", "ewc-1704"),
-        "n3": listing("n3", "need", "closed", 5, "t", "ewc-1704"),
+        "o1": listing("o1", "offer", "published", 40, "pallets", "reuse-pallets-epal")
+        | {"location": METZ},
+        "o2": listing("o2", "offer", "reserved", 5, "t", "ewc-170405"),
     }
     moved = transfers(
         listings,
         [
-            match("a", "o1", "n1", 0.6, 30),
-            match("b", "o2", "n1", 0.9, 12),  # the best-scored offer is credited
-            match("c", "o3", "n2", 0.9, 5),  # need still open
-            match("d", "o3", "n3", 0.9, 5),  # offer still published
+            exchange("a", "o1", "completed", 20, 18, "pallets"),  # counted: 18 pallets
+            exchange("b", "o1", "accepted", 10, None, "pallets"),  # one side only
+            exchange("c", "o2", "cancelled", None, None, "t"),
         ],
+        ORGANISATIONS,
         lineage,
     )
-    assert [(t.need_id, t.offer_id, t.tonnes, t.distance_km) for t in moved] == [
-        ("n1", "o2", 0.5, 12.0)
+    assert [(t.need_id, t.offer_id, t.quantity, t.tonnes) for t in moved] == [
+        ("a", "o1", 18, pytest.approx(0.45))
     ]
+    assert 54 < moved[0].distance_km < 56, "from the listing to the other organisation"
 
 
 def test_co2e_is_tonnes_times_the_factor_and_transport_is_compared_with_the_long_chain():
-    listings = {
-        "o": listing("o", "offer", "closed", 2, "t", "ewc-170405"),
-        "n": listing("n", "need", "closed", 3, "t", "ewc-1704"),
-    }
-    rows, total = impact_summary(
-        transfers(listings, [match("m", "o", "n", 0.8, 40)], lineage), lineage, 500
-    )
+    listings = {"o": listing("o", "offer", "closed", 2, "t", "ewc-170405") | {"location": METZ}}
+    near = {"canteen": {"location": {"lat": 49.4797, "lon": 6.1765}}}  # 40 km north
+    moved = transfers(listings, [exchange("x", "o", "completed", 2, 2, "t")], near, lineage)
+    rows, total = impact_summary(moved, lineage, 500)
     [steel] = rows
     assert steel.material.key == "steel" and steel.tonnes == 2
     assert steel.co2e_kg == pytest.approx(2 * MATERIALS["steel"].kg_co2e_per_tonne)
-    assert steel.tonne_km == 80 and steel.long_chain_tonne_km == 1000
-    assert steel.transport_co2e_avoided_kg == pytest.approx(920 * ROAD_FREIGHT_KG_PER_TKM)
+    assert steel.tonne_km == pytest.approx(80, abs=0.5) and steel.long_chain_tonne_km == 1000
+    avoided = (1000 - steel.tonne_km) * ROAD_FREIGHT_KG_PER_TKM
+    assert steel.transport_co2e_avoided_kg == pytest.approx(avoided)
     assert total.co2e_kg == steel.co2e_kg
 
 
 def test_the_csv_has_a_line_per_material_and_a_total_with_its_factor_source():
-    listings = {
-        "o": listing("o", "offer", "closed", 5, "pieces", "reuse-it-computers"),
-        "n": listing("n", "need", "closed", 5, "pieces", "reuse-it"),
-    }
-    rows, total = impact_summary(
-        transfers(listings, [match("m", "o", "n", 0.8, 10)], lineage), lineage, 500
-    )
+    listings = {"o": listing("o", "offer", "closed", 5, "pieces", "reuse-it-computers")}
+    moved = transfers(listings, [exchange("x", "o", "completed", 5, 5, "pieces")], {}, lineage)
+    rows, total = impact_summary(moved, lineage, 500)
     lines = list(csv.DictReader(io.StringIO(impact_csv(rows, total))))
     assert tuple(lines[0]) == IMPACT_COLUMNS
     assert [line["material"] for line in lines] == ["IT equipment", "Total"]
@@ -144,7 +144,9 @@ def match_event(
             "version": version,
         }
 
-    data = match(mid, offer, need, 0.5, 3) | {
+    data = {
+        "match_id": mid,
+        "score": 0.5,
         "offer": side(offer, versions[0]),
         "need": side(need, versions[1]),
         "reasons": {"distance_km": 3, "category_relation": "same"},
@@ -153,7 +155,7 @@ def match_event(
 
 
 def live_matches(projection: ActivityProjection) -> list[str]:
-    return sorted(row["match_id"] for row in projection.snapshot()[1])
+    return sorted(projection.matches)
 
 
 WHEN = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -170,7 +172,7 @@ def test_the_projection_counts_per_day_and_forgets_retracted_matches():
     series = projection.series(when.date(), days=2)
     assert series["listings"][-1] == (when.date(), 1)
     assert series["matches"][-1] == (when.date(), 1)
-    assert projection.snapshot()[1] == []
+    assert projection.matches == {}
     assert [row["title"] for row in projection.active_listings()] == ["Steel beams"]
 
 
