@@ -53,3 +53,24 @@ def reason_lines(alert: Alert, gettext: Gettext, ngettext: Ngettext) -> list[str
         countries = " → ".join(reasons.get("countries") or [])
         lines.append(gettext("Across the border: %(countries)s") % {"countries": countries})
     return lines
+
+
+def retraction_label(reason: str | None, gettext: Gettext) -> str:
+    """Why a match went, in the reader's language ("offer reserved" -> "Angebot reserviert").
+
+    Reasons are written by the readers of the matches topic as "<kind> <status>" or
+    "<kind> updated" (shared/match_state.py); anything else is shown as it came.
+    """
+    labels = {
+        "offer reserved": gettext("the offer is reserved"),
+        "offer closed": gettext("the offer is closed"),
+        "offer withdrawn": gettext("the offer was withdrawn"),
+        "offer expired": gettext("the offer expired"),
+        "offer updated": gettext("the offer changed"),
+        "need reserved": gettext("the need is covered for now"),
+        "need closed": gettext("the need is closed"),
+        "need withdrawn": gettext("the need was withdrawn"),
+        "need expired": gettext("the need expired"),
+        "need updated": gettext("the need changed"),
+    }
+    return labels.get(reason or "", reason or "")

@@ -290,7 +290,7 @@ def test_a_member_sees_its_organisations_alerts_in_french_with_retractions_marke
     page = logged_in(client, world.buyer, world.member, "fr").get("/inbox").get_data(as_text=True)
     assert "Boîte de réception" in page
     assert "Palettes à donner" in page and "Bois de chantier" in page
-    assert "N\u2019est plus disponible" in page and "offer withdrawn" in page
+    assert "N\u2019est plus disponible" in page and "l\u2019offre a été retirée" in page
     assert f"/listings/offer-{kept.data.match_id}" in page
 
     def status(event: Event) -> tuple[str, str | None]:
