@@ -6,9 +6,9 @@ requester of an answer, either of a message). Expiry and completion concern both
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Protocol
+from typing import Any
 
 from shared.contracts import ExchangeChanged
 
@@ -42,30 +42,6 @@ class ExchangeNotice:
     created_at: datetime
 
 
-class _NoticeRow(Protocol):
-    id: str
-    exchange_id: str
-    step: str
-    author_name: str
-    listing_title: str
-    quantity: float
-    unit: str
-    status: str
-    message: str | None
-    created_at: datetime
-
-
-def notice_from_row(row: _NoticeRow) -> ExchangeNotice:
-    """The plain notice a stored row holds."""
-    return ExchangeNotice(
-        id=row.id,
-        exchange_id=row.exchange_id,
-        step=row.step,
-        author_name=row.author_name,
-        listing_title=row.listing_title,
-        quantity=row.quantity,
-        unit=row.unit,
-        status=row.status,
-        message=row.message,
-        created_at=row.created_at,
-    )
+def notice_from_row(row: Any) -> ExchangeNotice:
+    """The plain notice a stored row (with the same attribute names) holds."""
+    return ExchangeNotice(**{f.name: getattr(row, f.name) for f in fields(ExchangeNotice)})

@@ -11,7 +11,6 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -53,24 +52,11 @@ from tests.integration.test_notif_support import (
     build_notifier,
     match_event,
     organisation_event,
-    start_smtp,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 TAXONOMY = Taxonomy.load_default()
 LUXEMBOURG = (49.6116, 6.1319)
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    yield SmtpSink()
-
-
-@pytest.fixture
-def smtp_url(sink: SmtpSink) -> Iterator[str]:
-    controller, url = start_smtp(sink)
-    yield url
-    controller.stop()
 
 
 def alert_count(notifier: Notifier, status: str | None = None) -> int:

@@ -21,22 +21,14 @@ from tests.integration.test_notif_support import (
     build_notifier,
     match_event,
     organisation_event,
-    start_smtp,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    yield SmtpSink()
-
-
-@pytest.fixture
-def notifier(postgres_url: str, kafka_bootstrap: str, sink: SmtpSink) -> Iterator[Notifier]:
-    controller, url = start_smtp(sink)
-    yield build_notifier(postgres_url, kafka_bootstrap, random_id("ex") + ".", url)
-    controller.stop()
+def notifier(postgres_url: str, kafka_bootstrap: str, smtp_url: str) -> Iterator[Notifier]:
+    yield build_notifier(postgres_url, kafka_bootstrap, random_id("ex") + ".", smtp_url)
 
 
 def step(name: str, exchange_id: str, farm: str, canteen: str, author: str, **data: Any) -> Event:

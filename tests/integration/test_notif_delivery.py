@@ -29,22 +29,9 @@ from tests.integration.test_notif_support import (
     match_event,
     organisation_event,
     settled_event,
-    start_smtp,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    yield SmtpSink()
-
-
-@pytest.fixture
-def smtp_url(sink: SmtpSink) -> Iterator[str]:
-    controller, url = start_smtp(sink)
-    yield url
-    controller.stop()
 
 
 @pytest.fixture
