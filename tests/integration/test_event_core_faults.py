@@ -316,6 +316,15 @@ def test_an_offer_expiring_two_seconds_after_posting_loses_its_matches_everywher
             ),
             consuming(kafka_bootstrap, random_id("lm"), [topics.matches], projection, publisher),
         ):
+            # The matcher is up and caught up before the two-second clock starts.
+            warm = service.create(
+                _fields("need", "Warm-up", category="ewc-170405"), Principal(canteen)
+            )
+            wait_for(
+                lambda: relay.relay_once() >= 0 and reader.settled(warm.id, 1),
+                120,
+                what="the matcher to be running",
+            )
             until = datetime.now(UTC) + timedelta(seconds=2)
             offer = service.create(
                 _fields("offer", "Apples, last crates", available_until=until), Principal(farm)
