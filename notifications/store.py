@@ -142,6 +142,23 @@ class AlertStore:
                 )
             )
 
+    def exchange_notices_newer_than(
+        self, organisation_id: str, seen: datetime
+    ) -> list[ExchangeNoticeRow]:
+        """Exchange notices created after `seen`, oldest first (for the live feed)."""
+        with unit_of_work(self._sessions) as session:
+            return list(
+                session.scalars(
+                    select(ExchangeNoticeRow)
+                    .where(
+                        ExchangeNoticeRow.organisation_id == organisation_id,
+                        ExchangeNoticeRow.created_at > seen,
+                    )
+                    .order_by(ExchangeNoticeRow.created_at, ExchangeNoticeRow.id)
+                    .limit(100)
+                )
+            )
+
     def get(self, organisation_id: str, alert_id: str) -> AlertRow | None:
         """One of the organisation's alerts, or None (also for another organisation's)."""
         with unit_of_work(self._sessions) as session:

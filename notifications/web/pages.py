@@ -115,12 +115,17 @@ def _events(organisation_id: str, since: datetime) -> Iterator[str]:
     deadline = time.monotonic() + web.stream_lifetime_s
     unread = -1
     quiet_since = time.monotonic()
+    notices_since = since
     while time.monotonic() < deadline:
         for row in web.alerts.newer_than(organisation_id, since):
             since = row.created_at
             html = render_template("notifications/_alert.html", item=view_of(row))
             data = json.dumps({"id": row.id, "html": html})
             yield f"id: {since.isoformat()}\nevent: alert\ndata: {data}\n\n"
+        for notice in web.alerts.exchange_notices_newer_than(organisation_id, notices_since):
+            notices_since = notice.created_at
+            html = render_template("notifications/_notice.html", notice=notice)
+            yield f"event: notice\ndata: {json.dumps({'id': notice.id, 'html': html})}\n\n"
         count = web.alerts.unread_count(organisation_id)
         if count != unread:
             unread = count

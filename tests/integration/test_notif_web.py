@@ -494,3 +494,39 @@ def test_the_inbox_lists_the_steps_of_exchanges_with_a_link_to_each(
     page = logged_in(client, world.buyer, world.member, "fr").get("/inbox").get_data(as_text=True)
     assert "Autres conditions proposées pour « Kisten Äpfel »" in page
     assert f'href="/exchanges/{exchange_id}"' in page
+
+
+def test_the_live_feed_pushes_a_new_message_of_an_exchange(
+    client: FlaskClient, world: World
+) -> None:
+    logged_in(client, world.buyer, world.member, "de")
+    response = client.get("/inbox/stream", buffered=False)
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b":")
+    exchange_id = random_id("x")
+    data = {
+        "id": exchange_id,
+        "listing_id": random_id("l"),
+        "listing_kind": "offer",
+        "listing_title": "Bois de chantier",
+        "owner_organisation_id": world.seller,
+        "requester_organisation_id": world.buyer,
+        "quantity": 2.0,
+        "unit": "m3",
+        "status": "accepted",
+        "version": 3,
+        "updated_at": datetime.now(UTC),
+        "author_organisation_id": world.seller,
+        "message": "Abholung ab 8 Uhr",
+    }
+    event_type = "boucle.exchange.message_posted"
+    world.handler(Event(event_type, "/test", exchange_id, typed_data(event_type, data)))
+    received = b""
+    for chunk in chunks:
+        received += chunk if isinstance(chunk, bytes) else chunk.encode()
+        if b"event: notice" in received and b"Abholung" in received:
+            break
+    response.close()
+    text = received.decode()
+    assert "event: notice" in text and "Abholung ab 8 Uhr" in text
+    assert f"/exchanges/{exchange_id}" in text
