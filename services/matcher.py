@@ -62,7 +62,13 @@ def main() -> None:
     )
     loaded = table.catch_up()
     log.info("replica rebuilt from %d listing events: %d active", loaded, len(replica))
-    transactions = TransactionalPublisher(bootstrap, transactional_id(group_id), timeout_ms)
+    # A crashed instance's open transaction holds back read_committed readers until this
+    # passes (unless a restart with the same MATCHER_INSTANCE_ID fences it first); a batch
+    # must commit within it too.
+    transaction_timeout_ms = int(os.environ.get("MATCHER_TRANSACTION_TIMEOUT_MS", "60000"))
+    transactions = TransactionalPublisher(
+        bootstrap, transactional_id(group_id), timeout_ms, transaction_timeout_ms
+    )
 
     def publish(event: Event, key: str) -> None:
         transactions.publish(settings.topics.matches, event, key)

@@ -47,7 +47,11 @@ def test_a_matcher_killed_mid_stream_loses_no_match(kafka_bootstrap: str, tmp_pa
     assert len(expected) > 1000
     market = Exchange(kafka_bootstrap, random_id("scale") + ".", random_id("matching"))
     logs = [tmp_path / "matcher-a.log", tmp_path / "matcher-b.log"]
-    doomed, survivor = (market.start_matcher(log) for log in logs)
+    # A short transaction timeout: the killed one's open transaction would otherwise hold
+    # back every read_committed reader of its partitions for a minute.
+    doomed, survivor = (
+        market.start_matcher(log, MATCHER_TRANSACTION_TIMEOUT_MS="10000") for log in logs
+    )
     reader = MatchReader(kafka_bootstrap, market.topics)
     try:
         feed = iter(listings)

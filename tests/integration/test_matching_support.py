@@ -75,7 +75,9 @@ class Exchange:
     def flush(self) -> None:
         self.publisher.flush(timeout_s=30)
 
-    def start_matcher(self, log_path: Path, instance: str = "") -> subprocess.Popen[bytes]:
+    def start_matcher(
+        self, log_path: Path, instance: str = "", **extra_env: str
+    ) -> subprocess.Popen[bytes]:
         env = dict(
             os.environ,
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
@@ -86,6 +88,7 @@ class Exchange:
             LOG_LEVEL="INFO",
             # The same instance id after a crash fences the dead one's open transaction.
             MATCHER_INSTANCE_ID=instance or random_id("instance"),
+            **extra_env,
         )
         with log_path.open("wb") as log:
             return subprocess.Popen([sys.executable, "-m", "services.matcher"], env=env, stderr=log)
