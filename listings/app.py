@@ -17,6 +17,7 @@ from listings.accounts import AccountService
 from listings.exchange_service import ExchangeService
 from listings.forms import UNIT_LABELS
 from listings.http_errors import register_error_pages
+from listings.impact import OrganisationImpact
 from listings.limits import limiter
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
@@ -49,6 +50,7 @@ def create_app(
     listings: ListingService,
     accounts: AccountService,
     exchanges: ExchangeService,
+    impact: OrganisationImpact,
     search: ListingSearch,
     matches: MatchProjection,
     taxonomy: Taxonomy,
@@ -77,6 +79,7 @@ def create_app(
             "boucle.listing_service": listings,
             "boucle.accounts": accounts,
             "boucle.exchanges": exchanges,
+            "boucle.impact": impact,
             "boucle.listing_search": search,
             "boucle.match_projection": matches,
             "boucle.taxonomy": taxonomy,

@@ -61,6 +61,21 @@ class ExchangeStore:
         )
         return int(self.session.scalar(query) or 0)
 
+    def completed_of(self, organisation_id: str) -> list[ExchangeRow]:
+        """The organisation's completed exchanges, either side, oldest first."""
+        query = (
+            select(ExchangeRow)
+            .where(
+                ExchangeRow.status == "completed",
+                or_(
+                    ExchangeRow.owner_id == organisation_id,
+                    ExchangeRow.requester_id == organisation_id,
+                ),
+            )
+            .order_by(ExchangeRow.updated_at, ExchangeRow.id)
+        )
+        return list(self.session.scalars(query))
+
     def due_to_expire(self, now: datetime) -> list[Exchange]:
         """Open exchanges whose answer is overdue."""
         query = select(ExchangeRow).where(

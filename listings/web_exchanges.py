@@ -15,6 +15,7 @@ from listings.errors import Conflict
 from listings.exchange_forms import HandOverForm, MessageForm, ProblemForm, RequestForm, TermsForm
 from listings.exchange_service import ExchangeService
 from listings.web_support import ext, login_required
+from shared.impact.table import impact_csv, impact_row_dict
 
 bp = Blueprint("exchange_pages", __name__, template_folder="templates")
 
@@ -52,6 +53,32 @@ def my_exchanges() -> ResponseReturnValue:
         return principal
     views = _service().of_organisation(principal)
     return render_template("exchanges.html", views=views, me=principal.organisation_id)
+
+
+@bp.get("/my/impact")
+def my_impact() -> ResponseReturnValue:
+    principal = login_required()
+    if isinstance(principal, Response):
+        return principal
+    rows, total = ext("impact").of(principal.organisation_id)
+    return render_template(
+        "my_impact.html",
+        rows=[impact_row_dict(row) for row in rows],
+        total=impact_row_dict(total),
+    )
+
+
+@bp.get("/my/impact.csv")
+def my_impact_csv() -> ResponseReturnValue:
+    principal = login_required()
+    if isinstance(principal, Response):
+        return principal
+    rows, total = ext("impact").of(principal.organisation_id)
+    return Response(
+        impact_csv(rows, total),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=boucle-impact.csv"},
+    )
 
 
 @bp.get("/exchanges/<exchange_id>")

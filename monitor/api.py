@@ -13,6 +13,7 @@ from monitor import serialize
 from monitor.access import current_admin, refuse_non_admin
 from monitor.errors import ReplayError
 from monitor.service import MonitorService
+from shared.impact.table import impact_csv
 from shared.web import Blueprint
 
 blp = Blueprint("monitor_api", __name__, url_prefix="/api/v1/monitor", description="Monitor")
@@ -153,7 +154,7 @@ def csv_response(service: MonitorService) -> Response:
     """The impact CSV as a download."""
     rows, total = service.impact()
     return Response(
-        serialize.impact_csv(rows, total),
+        impact_csv(rows, total),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="boucle-impact.csv"'},
     )

@@ -10,9 +10,9 @@ from flask import current_app, render_template
 from monitor.access import admin_page
 from monitor.api import csv_response, monitor
 from monitor.domain.charts import bar_chart
-from monitor.domain.factors import ROAD_FREIGHT_KG_PER_TKM, ROAD_FREIGHT_SOURCE
 from monitor.pages import bp
-from monitor.serialize import impact_row_dict
+from shared.impact.factors import ROAD_FREIGHT_KG_PER_TKM, ROAD_FREIGHT_SOURCE
+from shared.impact.table import impact_row_dict
 
 TILE_URL_KEY, TILE_ATTRIBUTION_KEY = "boucle.monitor_tile_url", "boucle.monitor_tile_attribution"
 MAP_FIELDS = ("id", "kind", "title", "category", "quantity", "unit", "organisation_name")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from monitor.domain.dead_letters import DeadLetter
-from monitor.domain.factors import ROAD_FREIGHT_KG_PER_TKM, ROAD_FREIGHT_SOURCE
 from monitor.domain.health import HealthView
-from monitor.domain.impact import ImpactRow
 from monitor.domain.streams import GroupState, TopicState
 from monitor.service import ReplayRow
+from shared.impact.factors import ROAD_FREIGHT_KG_PER_TKM, ROAD_FREIGHT_SOURCE
+from shared.impact.summary import ImpactRow
+from shared.impact.table import impact_row_dict
 
 
 def topic_dict(topic: TopicState) -> dict[str, Any]:
@@ -109,40 +108,6 @@ def activity_dict(series: dict[str, list[tuple[date, int]]]) -> dict[str, Any]:
     }
 
 
-IMPACT_COLUMNS = (
-    "material",
-    "transfers",
-    "tonnes",
-    "co2e_avoided_kg",
-    "emission_factor_kg_per_t",
-    "factor_source",
-    "distance_km",
-    "tonne_km",
-    "long_chain_tonne_km",
-    "transport_co2e_avoided_kg",
-    "unconverted_quantities",
-)
-
-
-def impact_row_dict(row: ImpactRow) -> dict[str, Any]:
-    """One material class of the impact summary."""
-    return {
-        "material": row.material.label,
-        "transfers": row.transfers,
-        "tonnes": round(row.tonnes, 3),
-        "co2e_avoided_kg": round(row.co2e_kg, 1),
-        "emission_factor_kg_per_t": row.material.kg_co2e_per_tonne,
-        "factor_source": row.material.source,
-        "distance_km": round(row.distance_km, 1),
-        "tonne_km": round(row.tonne_km, 1),
-        "long_chain_tonne_km": round(row.long_chain_tonne_km, 1),
-        "transport_co2e_avoided_kg": round(row.transport_co2e_avoided_kg, 1),
-        "unconverted_quantities": "; ".join(
-            f"{q:g} {u}" for u, q in sorted(row.unconverted.items())
-        ),
-    }
-
-
 def impact_dict(rows: list[ImpactRow], total: ImpactRow, long_chain_km: float) -> dict[str, Any]:
     """The impact summary with its assumptions."""
     return {
@@ -152,17 +117,7 @@ def impact_dict(rows: list[ImpactRow], total: ImpactRow, long_chain_km: float) -
             "long_chain_km": long_chain_km,
             "road_freight_kg_co2e_per_tonne_km": ROAD_FREIGHT_KG_PER_TKM,
             "road_freight_source": ROAD_FREIGHT_SOURCE,
-            "definition": "a need closed after a match with an offer that is reserved or closed",
+            "definition": "an exchange both organisations confirmed as handed over",
             "documentation": "docs/impact.md",
         },
     }
-
-
-def impact_csv(rows: list[ImpactRow], total: ImpactRow) -> str:
-    """The impact summary as CSV, one line per material class and a total line."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=IMPACT_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in [*rows, total]:
-        writer.writerow(impact_row_dict(row))
-    return out.getvalue()

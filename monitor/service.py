@@ -18,10 +18,10 @@ from monitor.domain.dead_letters import (
     replay_status,
 )
 from monitor.domain.health import HealthView, ServiceHealth, health_view
-from monitor.domain.impact import ImpactRow, Lineage, impact_summary, transfers
 from monitor.domain.streams import GroupState, Series, TopicState
 from monitor.domain.tail import TailHub
 from monitor.errors import BrokerUnavailable, ReplayError
+from shared.impact.summary import ImpactRow, Lineage, impact_summary, transfers
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

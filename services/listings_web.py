@@ -13,6 +13,7 @@ from geopy.geocoders.base import Geocoder
 from listings.accounts import AccountService
 from listings.app import create_app as build_app
 from listings.exchange_service import ExchangeService
+from listings.impact import OrganisationImpact
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         listings=ListingService(sessions, settings.topics.listings),
         accounts=AccountService(sessions, settings.topics.organisations),
         exchanges=ExchangeService(sessions, settings.topics),
+        impact=OrganisationImpact(sessions, lambda c: [c, *taxonomy.ancestors(c)]),
         search=ListingSearch(sessions, taxonomy),
         matches=MatchProjection(sessions),
         taxonomy=taxonomy,

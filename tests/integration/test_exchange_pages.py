@@ -135,3 +135,27 @@ def test_the_owner_sees_who_posted_and_what_awaits_its_answer(app: Flask) -> Non
         data={"csrf_token": csrf(shop, mine), "quantity": "1"},
     )
     assert "1 exchange awaits your answer" in owner.get("/my/listings").get_data(as_text=True)
+
+
+def test_each_side_sees_its_impact_once_both_confirmed_the_hand_over(app: Flask) -> None:
+    owner = app.test_client()
+    sign_up(owner, language="en")
+    owner.get("/?lang=en")
+    wood = owner.post("/listings/new", data=listing_form(owner)).headers["Location"]  # 3 m3
+    shop = member(app, "en")
+    exchange_url = shop.post(
+        f"{wood}/ask", data={"csrf_token": csrf(shop, wood), "quantity": "3"}
+    ).headers["Location"]
+    owner.post(f"{exchange_url}/accept", data={"csrf_token": csrf(owner, exchange_url)})
+    assert "No completed exchange yet" in shop.get("/my/impact").get_data(as_text=True)
+    for side in (owner, shop):
+        side.post(
+            f"{exchange_url}/handover",
+            data={"csrf_token": csrf(side, exchange_url), "handover-quantity": "3"},
+        )
+    page = shop.get("/my/impact").get_data(as_text=True)
+    assert "Wood" in page and "1.350" in page  # 3 m3 of wood at 0.45 t/m3
+    lines = shop.get("/my/impact.csv").get_data(as_text=True).splitlines()
+    assert lines[0].startswith("material,transfers,tonnes")
+    assert lines[1].startswith("Wood,1,1.35,")
+    assert "Wood,1,1.35," in owner.get("/my/impact.csv").get_data(as_text=True)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.domain.activity import ActivityProjection
-from monitor.domain.factors import MATERIALS, ROAD_FREIGHT_KG_PER_TKM
-from monitor.domain.impact import impact_summary, to_tonnes, transfers
-from monitor.serialize import IMPACT_COLUMNS, impact_csv
 from shared.contracts import MatchesSettled
 from shared.event_schemas import MATCH_FOUND, MATCH_RETRACTED, MATCHES_SETTLED
 from shared.events import typed_data
+from shared.impact.factors import MATERIALS, ROAD_FREIGHT_KG_PER_TKM
+from shared.impact.summary import impact_summary, to_tonnes, transfers
+from shared.impact.table import IMPACT_COLUMNS, impact_csv
 from shared.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.load_default()

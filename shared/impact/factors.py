@@ -119,3 +119,5 @@ LITRE_TONNES = {"produce-dairy-milk": 0.00103, "produce-drinks": 0.001, "ewc-200
 #: Freight by road: kg CO2e per tonne-km (DESNZ/DEFRA 2023, Freighting goods, average HGV).
 ROAD_FREIGHT_KG_PER_TKM = 0.107
 ROAD_FREIGHT_SOURCE = "UK DESNZ/DEFRA GHG conversion factors 2023, Freighting goods, HGV average"
+#: How far the same goods would have travelled through a long supply chain (docs/impact.md).
+LONG_CHAIN_KM = 500.0

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.domain.factors import (
+from shared.geo.distance import geodesic_km
+from shared.impact.factors import (
     CATEGORY_MATERIAL,
     LITRE_TONNES,
     MATERIALS,
@@ -21,7 +22,6 @@ from monitor.domain.factors import (
     ROAD_FREIGHT_KG_PER_TKM,
     MaterialFactor,
 )
-from shared.geo.distance import geodesic_km
 
 Lineage = Callable[[str], list[str]]  # a category id, then its ancestors' ids
 
