@@ -170,6 +170,10 @@ def test_from_a_match_to_a_completed_hand_over_in_two_languages(
 
     farm.goto(offer_url)
     assert "noch 30" in farm.content() and "veröffentlicht" in farm.content()
+    # What is left still matches other needs.
+    shop = register(chromium, base, "Repair Café Luxembourg", "en", "Luxembourg")
+    other_need = post(shop, base, "need", "Pallets for planters", "20", "Luxembourg", "80")
+    reload_until(shop, other_need, "40 Europaletten")
 
     admin = chromium.new_context().new_page()
     admin.goto(f"{base}/login?lang=en")
