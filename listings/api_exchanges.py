@@ -96,3 +96,11 @@ class ExchangeProblem(MethodView):
     def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
         """Report a no-show or another problem (the admins see it)."""
         return _service().report_problem(exchange_id, payload["text"], require_principal())
+
+
+@blp.route("/exchanges/<exchange_id>/stop-repeating")
+class ExchangeStopRepeating(MethodView):
+    @blp.response(200, s.ExchangeOut)
+    def post(self, exchange_id: str) -> ExchangeView:
+        """End a standing order: the current occurrence is the last one."""
+        return _service().stop_repeating(exchange_id, require_principal())

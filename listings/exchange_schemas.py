@@ -85,6 +85,12 @@ class ExchangeOut(Schema):
     created_at = fields.Function(lambda v: _iso(v.exchange.created_at))
     updated_at = fields.Function(lambda v: _iso(v.exchange.updated_at))
     messages = fields.List(fields.Nested(MessageOut))
+    repeats = fields.Function(
+        lambda v: v.exchange.repeats,
+        metadata={"description": "weekly or monthly: a standing order; one-off: it ends"},
+    )
+    series_id = fields.Function(lambda v: v.exchange.series_id)
+    occurrence = fields.Function(lambda v: v.exchange.occurrence)
 
 
 def _iso(moment: Any) -> str | None:

@@ -87,6 +87,7 @@ class ExchangeService:
                 terms,
                 listing.unit,
                 now,
+                repeats=listing.recurrence,  # a weekly listing makes a standing order
             )
             store = ExchangeStore(session)
             store.add(exchange)
@@ -168,6 +169,24 @@ class ExchangeService:
             self._emit(session, "handed_over", changed, listing, None, principal)
             if changed.status == x.COMPLETED:
                 self._emit(session, "completed", changed, listing, None, principal)
+                following = x.next_occurrence(changed, now)
+                if following is not None:
+                    # The standing order goes on: accepted on the same terms, a period on,
+                    # still holding its quantity of the listing.
+                    store.add(following)
+                    self._emit(session, "accepted", following, listing, None, None)
+            return self._view(session, changed)
+
+    def stop_repeating(self, exchange_id: str, principal: Principal) -> ExchangeView:
+        """End a standing order: the current occurrence is the last."""
+        now = self._clock()
+        with unit_of_work(self._sessions) as session:
+            store = ExchangeStore(session)
+            current = self._party_exchange(store, exchange_id, principal)
+            changed = x.stop_repeating(current, principal.organisation_id, now)
+            store.save(changed)
+            listing = self._listing(session, changed)
+            self._emit(session, "repeat_stopped", changed, listing, None, principal)
             return self._view(session, changed)
 
     def report_problem(self, exchange_id: str, text: str, principal: Principal) -> ExchangeView:
@@ -292,6 +311,9 @@ class ExchangeService:
             problem=exchange.problem,
             message=message,
             author_organisation_id=principal.organisation_id if principal else None,
+            repeats=exchange.repeats,
+            series_id=exchange.series_id,
+            occurrence=exchange.occurrence,
         )
         event = Event(f"boucle.exchange.{step}", SOURCE, exchange.id, data)
         SqlAlchemyRepository(session).add_event(self._topics.exchanges, event)

@@ -150,6 +150,8 @@ def _row(exchange: Exchange, row: ExchangeRow) -> ExchangeRow:
     row.owner_handed_over = exchange.owner_handed_over
     row.requester_handed_over = exchange.requester_handed_over
     row.reference, row.problem = exchange.reference, exchange.problem
+    row.repeats, row.series_id = exchange.repeats, exchange.series_id
+    row.occurrence = exchange.occurrence
     return row
 
 
@@ -171,4 +173,7 @@ def _exchange(row: ExchangeRow) -> Exchange:
         requester_handed_over=row.requester_handed_over,
         reference=row.reference or "",
         problem=row.problem,
+        repeats=row.repeats or "one-off",
+        series_id=row.series_id,
+        occurrence=row.occurrence or 1,
     )

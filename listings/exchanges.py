@@ -10,7 +10,9 @@ cancel until then (an accepted quantity goes back to the listing) or report a pr
 
 from __future__ import annotations
 
+import calendar
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -24,6 +26,9 @@ OPEN = frozenset({REQUESTED, COUNTERED})
 LIVE = OPEN | {ACCEPTED}
 #: How long a request or counter-proposal waits for its answer by default.
 ANSWER_WITHIN = timedelta(days=3)
+#: A standing order's period, by the listing's recurrence.
+PERIODS = {"weekly": "week", "monthly": "month"}
+ONE_OFF = "one-off"
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,16 @@ class Exchange:
     requester_handed_over: float | None = None
     reference: str = ""
     problem: str | None = None
+    #: "weekly"/"monthly": a standing order that repeats once completed; "one-off": it ends
+    repeats: str = ONE_OFF
+    #: the first exchange of a standing order (None for that first one), and which one this is
+    series_id: str | None = None
+    occurrence: int = 1
+
+    @property
+    def standing(self) -> bool:
+        """True while the exchange repeats on its schedule once completed."""
+        return self.repeats in PERIODS
 
     def is_party(self, organisation_id: str) -> bool:
         """True for the owner and the requester."""
@@ -87,11 +102,14 @@ def request(
     unit: str,
     now: datetime,
     answer_within: timedelta = ANSWER_WITHIN,
+    repeats: str = ONE_OFF,
 ) -> Exchange:
-    """A new request; the owner's answer is awaited."""
+    """A new request; the owner's answer is awaited. On a recurring listing, once accepted
+    it becomes a standing order that repeats until either side stops it."""
     if owner_id == requester_id:
         raise Conflict("an organisation cannot ask itself for its own listing")
     return Exchange(
+        repeats=repeats if repeats in PERIODS else ONE_OFF,
         listing_id=listing_id,
         owner_id=owner_id,
         requester_id=requester_id,
@@ -202,3 +220,52 @@ def handed_over_quantity(exchange: Exchange) -> float | None:
     owner, requester = exchange.owner_handed_over, exchange.requester_handed_over
     assert owner is not None and requester is not None
     return min(owner, requester)
+
+
+def stop_repeating(exchange: Exchange, by: str, now: datetime) -> Exchange:
+    """Either side ends a standing order: this occurrence is the last."""
+    _party(exchange, by)
+    if not exchange.standing or exchange.status not in LIVE:
+        raise Conflict("this exchange does not repeat")
+    return exchange._next(now, repeats=ONE_OFF)
+
+
+def next_occurrence(completed: Exchange, now: datetime) -> Exchange | None:
+    """The next exchange of a standing order once one is completed, already accepted on the
+    same terms one period later (the quantity stays reserved); None when it does not repeat."""
+    if completed.status != COMPLETED or not completed.standing:
+        return None
+    shift = _period(completed.repeats)
+    terms = completed.terms
+    return Exchange(
+        listing_id=completed.listing_id,
+        owner_id=completed.owner_id,
+        requester_id=completed.requester_id,
+        terms=Terms(
+            terms.quantity,
+            shift(terms.window_from) if terms.window_from else None,
+            shift(terms.window_until) if terms.window_until else None,
+        ),
+        unit=completed.unit,
+        status=ACCEPTED,
+        awaiting=None,
+        created_at=now,
+        updated_at=now,
+        expires_at=None,
+        repeats=completed.repeats,
+        series_id=completed.series_id or completed.id,
+        occurrence=completed.occurrence + 1,
+    )
+
+
+def _period(repeats: str) -> Callable[[datetime], datetime]:
+    if repeats == "weekly":
+        return lambda moment: moment + timedelta(weeks=1)
+    return _one_month_later
+
+
+def _one_month_later(moment: datetime) -> datetime:
+    # The same day next month, or the month's last day (31 January -> 28/29 February).
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)

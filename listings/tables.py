@@ -150,6 +150,9 @@ class ExchangeRow(Base):
     requester_handed_over: Mapped[float | None] = mapped_column(Float, nullable=True)
     reference: Mapped[str] = mapped_column(String(200), default="")
     problem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    repeats: Mapped[str] = mapped_column(String(10), default="one-off")
+    series_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class ExchangeMessageRow(Base):

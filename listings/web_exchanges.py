@@ -19,7 +19,7 @@ from shared.impact.table import impact_csv, impact_row_dict
 
 bp = Blueprint("exchange_pages", __name__, template_folder="templates")
 
-STEPS = ("accept", "decline", "counter", "message", "handover", "problem", "cancel")
+STEPS = ("accept", "decline", "counter", "message", "handover", "problem", "cancel", "stop")
 
 
 def _service() -> ExchangeService:
@@ -126,6 +126,9 @@ def _apply(step: str, exchange_id: str, principal: Any, forms: dict[str, Any]) -
     elif step == "cancel":
         service.cancel(exchange_id, principal)
         flash(_("The exchange is cancelled."))
+    elif step == "stop":
+        service.stop_repeating(exchange_id, principal)
+        flash(_("The standing order ends with this exchange."))
     elif step == "counter" and forms["counter"].validate_on_submit():
         service.answer(exchange_id, "counter", principal, _terms(forms["counter"]))
         flash(_("Your proposal is sent."))

@@ -232,6 +232,9 @@ class ExchangeChanged:
     problem: str | None = None
     message: str | None = None
     author_organisation_id: str | None = None
+    repeats: str = "one-off"
+    series_id: str | None = None
+    occurrence: int = 1
 
 
 EventData = (

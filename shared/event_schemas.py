@@ -44,6 +44,7 @@ EXCHANGE_STEPS = (
     "handed_over",
     "completed",
     "problem_reported",
+    "repeat_stopped",
 )
 
 
@@ -309,6 +310,9 @@ class ExchangeDataSchema(_Tolerant):
     problem = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     author_organisation_id = fields.String(load_default=None, allow_none=True)
+    repeats = fields.String(load_default="one-off", validate=validate.OneOf(RECURRENCES))
+    series_id = fields.String(load_default=None, allow_none=True)
+    occurrence = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
 _LISTING = Contract(1, ListingDataSchema())

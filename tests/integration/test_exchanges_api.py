@@ -171,3 +171,35 @@ def test_others_cannot_see_or_touch_an_exchange_and_bad_input_says_which_field(
     assert own.status_code == 409 and "itself" in own.get_json()["message"]
     mine = client.get("/api/v1/exchanges", headers=farm["headers"]).get_json()
     assert [e["id"] for e in mine] == [exchange["id"]]
+
+
+def test_a_weekly_listing_makes_a_standing_order_that_repeats_until_stopped(
+    client: FlaskClient, postgres_url: str
+) -> None:
+    farm, canteen = register(client), register(client)
+    veg = client.post(
+        "/api/v1/listings",
+        json=listing_body(quantity=50, unit="kg", recurrence="weekly", title="Weekly vegetables"),
+        headers=farm["headers"],
+    ).get_json()
+    monday = "2027-03-01T08:00:00+00:00"
+    exchange = ask(client, canteen, veg["id"], 10, window_from=monday).get_json()
+    assert exchange["repeats"] == "weekly"
+    path = f"/api/v1/exchanges/{exchange['id']}"
+    client.post(f"{path}/answer", json={"action": "accept"}, headers=farm["headers"])
+    for who in (farm, canteen):
+        client.post(f"{path}/handover", json={"quantity": 10}, headers=who["headers"])
+    mine = client.get("/api/v1/exchanges", headers=canteen["headers"]).get_json()
+    following = next(e for e in mine if e["occurrence"] == 2)
+    assert following["status"] == "accepted" and following["series_id"] == exchange["id"]
+    assert following["window_from"].startswith("2027-03-08")
+    listing = client.get(f"/api/v1/listings/{veg['id']}").get_json()
+    assert listing["remaining_quantity"] == 40, "the standing order keeps its quantity"
+
+    second = f"/api/v1/exchanges/{following['id']}"
+    stopped = client.post(f"{second}/stop-repeating", headers=canteen["headers"])
+    assert stopped.get_json()["repeats"] == "one-off"
+    for who in (farm, canteen):
+        client.post(f"{second}/handover", json={"quantity": 10}, headers=who["headers"])
+    mine = client.get("/api/v1/exchanges", headers=canteen["headers"]).get_json()
+    assert sorted(e["occurrence"] for e in mine) == [1, 2], "no third occurrence"

@@ -98,3 +98,41 @@ def test_a_problem_is_reported_on_an_accepted_exchange_with_words() -> None:
         x.report_problem(accepted, CANTEEN, " ", NOW)
     with pytest.raises(Conflict, match="accepted"):
         x.report_problem(asked(), CANTEEN, "no-show", NOW)
+
+
+def test_a_completed_weekly_exchange_repeats_a_week_later_until_stopped() -> None:
+    monday = datetime(2027, 3, 1, 8, tzinfo=UTC)
+    weekly = x.request(
+        "veg-1", FARM, CANTEEN, x.Terms(10, monday, monday), "kg", NOW, repeats="weekly"
+    )
+    done = x.hand_over(x.hand_over(x.accept(weekly, FARM, NOW), FARM, 10, NOW), CANTEEN, 10, NOW)
+    following = x.next_occurrence(done, NOW)
+    assert following is not None
+    assert (following.status, following.occurrence, following.series_id) == (
+        x.ACCEPTED,
+        2,
+        weekly.id,
+    )
+    assert following.terms.window_from == monday + timedelta(weeks=1)
+    last = x.stop_repeating(following, CANTEEN, NOW)
+    finished = x.hand_over(x.hand_over(last, FARM, 10, NOW), CANTEEN, 10, NOW)
+    assert x.next_occurrence(finished, NOW) is None
+
+
+def test_a_monthly_standing_order_keeps_its_day_or_the_months_last() -> None:
+    end_of_january = datetime(2027, 1, 31, 9, tzinfo=UTC)
+    monthly = x.request(
+        "p-1", FARM, CANTEEN, x.Terms(5, end_of_january), "pallets", NOW, repeats="monthly"
+    )
+    done = x.hand_over(x.hand_over(x.accept(monthly, FARM, NOW), FARM, 5, NOW), CANTEEN, 5, NOW)
+    following = x.next_occurrence(done, NOW)
+    assert following is not None and following.terms.window_from == datetime(
+        2027, 2, 28, 9, tzinfo=UTC
+    )
+
+
+def test_a_one_off_exchange_does_not_repeat_nor_can_it_be_stopped() -> None:
+    done = x.hand_over(x.hand_over(x.accept(asked(), FARM, NOW), FARM, 5, NOW), CANTEEN, 5, NOW)
+    assert x.next_occurrence(done, NOW) is None
+    with pytest.raises(Conflict, match="does not repeat"):
+        x.stop_repeating(x.accept(asked(), FARM, NOW), FARM, NOW)
