@@ -50,6 +50,8 @@ UNIT_LABELS = {
     "l": _l("litres"),
     "pieces": _l("pieces"),
     "pallets": _l("pallets"),
+    "g": _l("g"),
+    "crates": _l("crates"),
 }
 KIND_LABELS = {
     "business": _l("Business"),

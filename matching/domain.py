@@ -24,6 +24,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "m3": ("volume", 1000.0),
     "pieces": ("pieces", 1.0),
     "pallets": ("pallets", 1.0),
+    "g": ("mass", 0.001),
+    "crates": ("crates", 1.0),
 }
 
 

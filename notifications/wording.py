@@ -24,6 +24,8 @@ def unit_label(unit: str, gettext: Gettext) -> str:
         "l": "l",
         "pieces": gettext("pieces"),
         "pallets": gettext("pallets"),
+        "g": "g",
+        "crates": gettext("crates"),
     }
     return labels.get(unit, unit)
 

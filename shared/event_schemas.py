@@ -16,7 +16,7 @@ from shared import contracts
 
 LISTING_KINDS = ("offer", "need")
 LISTING_STATUSES = ("draft", "published", "reserved", "closed", "withdrawn", "expired")
-UNITS = ("kg", "t", "m3", "l", "pieces", "pallets")
+UNITS = ("kg", "g", "t", "m3", "l", "pieces", "pallets", "crates")
 RECURRENCES = ("one-off", "weekly", "monthly")
 PRICE_MODES = ("free", "per_unit", "negotiable")
 LANGUAGES = ("fr", "de", "en")

@@ -41,6 +41,8 @@ def to_tonnes(quantity: float, unit: str, category: str, lineage: Lineage) -> fl
         return quantity
     if unit == "kg":
         return quantity / 1000
+    if unit == "g":
+        return quantity / 1_000_000
     if unit in ("pallets", "pieces") and any(i in PALLET_CATEGORIES for i in ids):
         return quantity * PALLET_TONNES
     if unit == "l":

@@ -44,7 +44,7 @@ windows = st.one_of(
 def listings(draw: st.DrawFn, kind: str, index: int) -> ActiveListing:
     lat, lon = draw(points)
     starts, ends = draw(windows)
-    unit = draw(st.sampled_from(["kg", "t", "pallets"]))
+    unit = draw(st.sampled_from(["kg", "g", "t", "pallets", "crates"]))
     quantity = draw(st.sampled_from([0.5, 1.0, 10.0, 500.0]))
     return ActiveListing(
         id=f"{kind}{index}",

@@ -96,6 +96,16 @@ def test_quantities_compare_across_units_of_one_dimension() -> None:
     need = listing("need", LUXEMBOURG, quantity=1.0, unit="t", min_quantity=0.4)
     assert check(listing("offer", METZ, quantity=500.0, unit="kg"), need) is not None
     assert check(listing("offer", METZ, quantity=300.0, unit="kg"), need) is None
+    herbs = listing("need", LUXEMBOURG, quantity=2.0, unit="kg", min_quantity=0.5)
+    assert check(listing("offer", METZ, quantity=800.0, unit="g"), herbs) is not None
+    assert check(listing("offer", METZ, quantity=400.0, unit="g"), herbs) is None
+
+
+def test_crates_count_as_crates_only() -> None:
+    apples = listing("offer", METZ, quantity=12.0, unit="crates")
+    need = listing("need", LUXEMBOURG, quantity=10.0, unit="crates", min_quantity=10.0)
+    assert check(apples, need) is not None
+    assert check(apples, listing("need", LUXEMBOURG, unit="kg", min_quantity=1.0)) is None
 
 
 def test_units_that_do_not_compare_match_only_a_need_without_a_minimum() -> None:
