@@ -1,5 +1,10 @@
 """Emission factors and unit assumptions behind the impact summary (sources in docs/impact.md).
 
+The factors live in shared/data/impact_factors.csv, one material class a line with its
+source and year, so an admin updates them without touching code; the file also says
+whether each value was checked against its source (not yet: they were written from
+memory and are flagged so).
+
 Factors are kg CO2e per tonne of *virgin material production avoided* when a reused or
 recovered material replaces it: UK DESNZ/DEFRA "Greenhouse gas reporting: conversion
 factors" 2023, sheet "Material use", column "Primary material production", rounded to
@@ -8,10 +13,9 @@ three significant figures. They are estimates for reporting, not a life-cycle as
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
-
-DEFRA_2023 = "UK DESNZ/DEFRA GHG conversion factors 2023, Material use, primary production"
-
+from pathlib import Path
 
 @dataclass(frozen=True)
 class MaterialFactor:
@@ -24,30 +28,31 @@ class MaterialFactor:
     tonnes_per_m3: float | None = None
 
 
-MATERIALS = {
-    m.key: m
-    for m in (
-        MaterialFactor("wood", "Wood", 313, f"{DEFRA_2023}: Wood", 0.45),
-        MaterialFactor("board", "Paper and board", 821, f"{DEFRA_2023}: Paper and board (board)"),
-        MaterialFactor("plastics", "Plastics", 3120, f"{DEFRA_2023}: Plastics (average)"),
-        MaterialFactor("steel", "Iron and steel", 2850, f"{DEFRA_2023}: Metal (steel cans)"),
-        MaterialFactor("aluminium", "Aluminium", 9110, f"{DEFRA_2023}: Metal (aluminium)"),
-        MaterialFactor("metals", "Other metals", 3580, f"{DEFRA_2023}: Metal (scrap metal)"),
-        MaterialFactor("glass", "Glass", 1400, f"{DEFRA_2023}: Glass"),
-        MaterialFactor("textiles", "Textiles", 22300, f"{DEFRA_2023}: Clothing"),
-        MaterialFactor("concrete", "Concrete", 132, f"{DEFRA_2023}: Concrete", 1.4),
-        MaterialFactor("bricks", "Bricks and ceramics", 242, f"{DEFRA_2023}: Bricks", 1.4),
-        MaterialFactor("aggregates", "Mixed rubble, soil", 7.75, f"{DEFRA_2023}: Aggregates", 1.6),
-        MaterialFactor("insulation", "Insulation", 1860, f"{DEFRA_2023}: Insulation"),
-        MaterialFactor("plasterboard", "Plasterboard", 120, f"{DEFRA_2023}: Plasterboard"),
-        MaterialFactor("tyres", "Tyres", 3340, f"{DEFRA_2023}: Tyres"),
-        MaterialFactor("electrical", "Electrical equipment", 3270, f"{DEFRA_2023}: WEEE large"),
-        MaterialFactor("it", "IT equipment", 24900, f"{DEFRA_2023}: Electrical items - IT"),
-        # Produce is sold, not saved from waste: only its shorter journey is counted.
-        MaterialFactor("food", "Food and produce", None, "not counted: transport only"),
-        MaterialFactor("other", "Other", None, "no factor: mass and transport only"),
-    )
-}
+#: The factors, one line per material class with its source and year, in a data file an
+#: admin can update (docs/impact.md): shared/data/impact_factors.csv.
+FACTORS_FILE = Path(__file__).resolve().parents[1] / "data" / "impact_factors.csv"
+
+
+def load_materials(path: Path = FACTORS_FILE) -> dict[str, MaterialFactor]:
+    """The material classes and their factors, as the data file gives them."""
+    with path.open(newline="", encoding="utf-8") as source:
+        return {
+            line["key"]: MaterialFactor(
+                key=line["key"],
+                label=line["label"],
+                kg_co2e_per_tonne=_number(line["kg_co2e_per_tonne"]),
+                source=line["source"],
+                tonnes_per_m3=_number(line["tonnes_per_m3"]),
+            )
+            for line in csv.DictReader(source)
+        }
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+MATERIALS = load_materials()
 
 #: category id (or an ancestor's id) -> material class; the most specific id wins.
 CATEGORY_MATERIAL = {
