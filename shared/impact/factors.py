@@ -17,6 +17,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+
 @dataclass(frozen=True)
 class MaterialFactor:
     """What one tonne of a material class avoids, and how to weigh it when given in m3."""
