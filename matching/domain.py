@@ -55,6 +55,8 @@ class ActiveListing:
     ends_at: float | None = None
     place: str | None = None
     country: str | None = None
+    price_mode: str = "free"
+    price_amount: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from shared.contracts import (
     MatchFound,
     MatchReasons,
     MatchSide,
+    Price,
 )
 from shared.event_schemas import MATCH_FOUND, MATCHES_SETTLED
 from shared.events import Event
@@ -106,4 +107,5 @@ def _side(listing: ActiveListing) -> MatchSide:
         location=Location(listing.lat, listing.lon, listing.place, listing.country),
         version=listing.version,
         available_until=None if ends is None else datetime.fromtimestamp(ends, UTC),
+        price=Price(listing.price_mode, listing.price_amount),
     )

@@ -40,6 +40,8 @@ def active_listing_from(data: ListingChanged) -> ActiveListing:
         ends_at=_earliest(_timestamp(data.available_until), _end_of(data.use_by)),
         place=data.location.place,
         country=data.location.country,
+        price_mode=data.price.mode if data.price else "free",
+        price_amount=data.price.amount if data.price else None,
     )
 
 

@@ -33,7 +33,11 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "min_quantity": (np.float64, math.nan),
     "starts": (np.float64, -math.inf),
     "ends": (np.float64, math.inf),
+    "price_mode": (np.int8, 0),
+    "price_amount": (np.float64, math.nan),
 }
+#: price mode codes (0: free, the default)
+PRICE_MODES = ("free", "per_unit", "negotiable")
 
 
 class Codes:
@@ -131,6 +135,8 @@ class ListingTable:
             ends_at=_none_if(c["ends"][row], math.inf),
             place=self.places[row],
             country=self.countries.values[country] if country > 1 else None,
+            price_mode=PRICE_MODES[int(c["price_mode"][row])],
+            price_amount=_none_if(c["price_amount"][row], math.nan),
         )
 
     def _encode(self, listing: ActiveListing) -> dict[str, float | int]:
@@ -149,6 +155,10 @@ class ListingTable:
             "min_quantity": _nan_if_none(listing.min_quantity, math.nan),
             "starts": _nan_if_none(listing.starts_at, -math.inf),
             "ends": _nan_if_none(listing.ends_at, math.inf),
+            "price_mode": PRICE_MODES.index(listing.price_mode)
+            if listing.price_mode in PRICE_MODES
+            else 0,
+            "price_amount": _nan_if_none(listing.price_amount, math.nan),
         }
 
     def _grow(self) -> None:

@@ -34,6 +34,9 @@ class Alert:
     listing_version: int = 0
     counterpart_version: int = 0
     counterpart_organisation_name: str = ""
+    #: the offer's price as the matcher saw it ("free", "per_unit", "negotiable"; None: unknown)
+    price_mode: str | None = None
+    price_amount: float | None = None
 
 
 def _alert(match: MatchFound, own: MatchSide, other: MatchSide, role: str) -> Alert:
@@ -60,6 +63,9 @@ def _alert(match: MatchFound, own: MatchSide, other: MatchSide, role: str) -> Al
         reasons=reasons,
         listing_version=own.version,
         counterpart_version=other.version,
+        # Both sides see what the offer costs: a free need must not meet a price by surprise.
+        price_mode=match.offer.price.mode if match.offer.price else None,
+        price_amount=match.offer.price.amount if match.offer.price else None,
     )
 
 

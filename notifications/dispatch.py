@@ -24,6 +24,8 @@ def alert_document(alert: Alert, base_url: str) -> dict[str, Any]:
     document = asdict(alert)
     # Bookkeeping of the notifier (which listing versions it was found at), not news.
     document.pop("listing_version"), document.pop("counterpart_version")
+    price = (document.pop("price_mode"), document.pop("price_amount"))
+    document["price"] = {"mode": price[0], "amount": price[1]} if price[0] else None
     until = alert.available_until
     document["available_until"] = until.isoformat() if until else None
     document["link"] = f"{base_url.rstrip('/')}/listings/{alert.counterpart_listing_id}"

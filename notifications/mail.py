@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from notifications.alerts import BUYER, Alert
 from notifications.exchange_notices import ExchangeNotice
-from notifications.wording import reason_lines, unit_label
+from notifications.wording import price_line, reason_lines, unit_label
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates" / "email"
@@ -151,6 +151,7 @@ class MailComposer:
                 "link": f"{self._base_url}/listings/{alert.counterpart_listing_id}",
                 "category": self._category_label(alert.category, letter.language),
                 "reasons": reason_lines(alert, translations.gettext, translations.ngettext),
+                "price": price_line(alert, translations.gettext) if alert.role == BUYER else "",
             }
             for alert in letter.alerts
         ]

@@ -56,6 +56,8 @@ def alert_from_row(row: AlertRow) -> Alert:
         listing_version=row.listing_version or 0,
         counterpart_version=row.counterpart_version or 0,
         counterpart_organisation_name=row.counterpart_organisation_name or "",
+        price_mode=row.price_mode,
+        price_amount=row.price_amount,
     )
 
 

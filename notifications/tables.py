@@ -69,6 +69,8 @@ class AlertRow(Base):
     listing_version: Mapped[int] = mapped_column(Integer, default=0)
     counterpart_version: Mapped[int] = mapped_column(Integer, default=0)
     counterpart_organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    price_mode: Mapped[str | None] = mapped_column(String(12))
+    price_amount: Mapped[float | None] = mapped_column(Float)
 
 
 class ListingVersionRow(Base):

@@ -76,3 +76,17 @@ def retraction_label(reason: str | None, gettext: Gettext) -> str:
         "need updated": gettext("the need changed"),
     }
     return labels.get(reason or "", reason or "")
+
+
+def price_line(alert: Alert, gettext: Gettext) -> str:
+    """What the offer costs, as a sentence ("" when the offer did not say)."""
+    if alert.price_mode == "free":
+        return gettext("Free")
+    if alert.price_mode == "negotiable":
+        return gettext("Price to negotiate")
+    if alert.price_mode == "per_unit" and alert.price_amount is not None:
+        return gettext("%(amount)s € per %(unit)s") % {
+            "amount": f"{alert.price_amount:.2f}",
+            "unit": unit_label(alert.unit, gettext),
+        }
+    return ""

@@ -124,6 +124,8 @@ class MatchSide:
     version: int = 0
     min_quantity: float | None = None
     available_until: datetime | None = None
+    #: what the offer costs (None: not said); shown with every alert
+    price: Price | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,7 @@ class MatchSideSchema(_Tolerant):
     unit = fields.String(required=True)
     location = fields.Nested(LocationSchema, required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=0))
+    price = fields.Nested(PriceSchema, load_default=None, allow_none=True)
     available_until = fields.AwareDateTime(load_default=None, allow_none=True)
 
 

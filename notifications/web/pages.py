@@ -22,7 +22,7 @@ from flask_babel import get_locale, gettext, ngettext
 from notifications.store import alert_from_row
 from notifications.tables import AlertRow
 from notifications.web.context import is_id, login_redirect, member, services
-from notifications.wording import reason_lines, retraction_label, unit_label
+from notifications.wording import price_line, reason_lines, retraction_label, unit_label
 
 bp = Blueprint("inbox", __name__, template_folder="../templates")
 KEEP_ALIVE_S = 15.0
@@ -36,6 +36,7 @@ def view_of(row: AlertRow) -> dict[str, Any]:
         "unit": unit_label(row.unit, gettext),
         "category": services().category_label(row.category, str(get_locale())),
         "reasons": reason_lines(alert, gettext, ngettext),
+        "price": price_line(alert, gettext) if alert.role == "buyer" else "",
         "link": f"/listings/{row.counterpart_listing_id}",
         "retraction": retraction_label(row.retraction_reason, gettext),
     }

@@ -3,6 +3,7 @@ language with the message and a link straight to the exchange; a repeat sends no
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from notifications.tables import AlertRow, ExchangeNoticeRow
+from shared.contracts import MatchFound, Price
 from shared.db import unit_of_work
 from shared.events import Event, typed_data
 from tests.conftest import random_id
@@ -110,3 +112,23 @@ def test_a_match_alert_names_the_other_organisation_in_the_inbox_and_the_email(
             )
         ).all()
     assert names == [f"Organisation {farm}"]
+
+
+def test_the_buyer_sees_what_the_offer_costs_in_its_language(
+    notifier: Notifier, sink: SmtpSink
+) -> None:
+    farm, canteen = random_id("farm"), random_id("canteen")
+    notifier.organisations.apply(organisation_event(farm, "farm@example.org", "de"))
+    notifier.organisations.apply(organisation_event(canteen, "canteen@example.org", "fr"))
+    paid = match_event(random_id("m"), farm, canteen)
+    assert isinstance(paid.data, MatchFound)
+    offer = dataclasses.replace(paid.data.offer, price=Price("per_unit", 2.5))
+    notifier.handler(
+        Event(paid.type, paid.source, paid.subject, dataclasses.replace(paid.data, offer=offer))
+    )
+    deliver(notifier, sink, 2)
+    [to_canteen] = sink.to("canteen@example.org")
+    text = to_canteen.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Prix: 2.50 € par palettes" in text
+    [to_farm] = sink.to("farm@example.org")
+    assert "Preis" not in to_farm.get_body(("plain",)).get_content()  # type: ignore[union-attr]
