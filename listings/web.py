@@ -25,7 +25,8 @@ from listings.auth import current_principal
 from listings.domain import Listing
 from listings.errors import Conflict, NotFound
 from listings.exchange_forms import RequestForm
-from listings.forms import ListingForm, SearchForm
+from listings.forms import UNIT_LABELS, ListingForm, SearchForm
+from listings.hints import what_would_match
 from listings.match_projection import MatchProjection
 from listings.places import PlaceError, locate, resolve
 from listings.search import SearchQuery
@@ -128,6 +129,7 @@ def listing_page(listing_id: str) -> str:
     taxonomy: Taxonomy = ext("taxonomy")
     category = taxonomy.path_labels(listing.category, str(get_locale()))
     ask = RequestForm(formdata=None) if listing.status == "published" and not owner else None
+    hints = _nearest_offers(listing) if owner and not matches else []
     return render_template(
         "listing.html",
         listing=listing,
@@ -137,6 +139,7 @@ def listing_page(listing_id: str) -> str:
         form=ask,
         logged_in=principal is not None,
         posted_by=_organisation_name(listing.organisation_id),
+        hints=hints,
     )
 
 
@@ -199,6 +202,29 @@ def listing_action(listing_id: str) -> Response:
         except Conflict as exc:
             flash(str(exc), "error")
     return redirect(url_for("pages.listing_page", listing_id=listing_id))
+
+
+def _nearest_offers(need: Listing) -> list[tuple[Any, list[str]]]:
+    """For a published need without matches: the nearest offers of its category and what
+    would make each match."""
+    if need.kind != "need" or need.status != "published":
+        return []
+    query = SearchQuery(
+        kind="offer",
+        category=need.category,
+        near=(need.lat, need.lon),
+        radius_km=max(150.0, need.radius_km * 3),
+        page_size=5,
+    )
+    label = lambda unit: str(UNIT_LABELS.get(unit, unit))  # noqa: E731
+    hits = [
+        h
+        for h in ext("listing_search").search(query).hits
+        if h.listing.organisation_id != need.organisation_id
+    ]
+    return [
+        (hit, what_would_match(need, hit.listing, hit.distance_km, _, label)) for hit in hits[:3]
+    ]
 
 
 def _organisation_name(organisation_id: str) -> str:

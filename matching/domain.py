@@ -9,24 +9,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from shared.units import UNIT_DIMENSIONS
+
 # A fixed namespace: the same offer and need always give the same match id, everywhere.
 MATCH_NAMESPACE = uuid.UUID("6f1c2a8e-6c7b-4f51-9a55-0b5c0a3e2d11")
 
 OFFER, NEED = "offer", "need"
 SECONDS_PER_DAY = 86_400.0
 
-#: unit -> (dimension, factor to the dimension's base unit); quantities compare within one
-#: dimension only (500 kg reaches a minimum of 0.4 t; pallets never compare with kg).
-UNITS: dict[str, tuple[str, float]] = {
-    "kg": ("mass", 1.0),
-    "t": ("mass", 1000.0),
-    "l": ("volume", 1.0),
-    "m3": ("volume", 1000.0),
-    "pieces": ("pieces", 1.0),
-    "pallets": ("pallets", 1.0),
-    "g": ("mass", 0.001),
-    "crates": ("crates", 1.0),
-}
+#: unit -> (dimension, factor to its base unit): quantities compare within one dimension.
+UNITS = UNIT_DIMENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +75,3 @@ def match_id(offer_id: str, need_id: str) -> str:
 def other_kind(kind: str) -> str:
     """The kind a listing of `kind` is matched against."""
     return NEED if kind == OFFER else OFFER
-
-
-def in_base_unit(quantity: float, unit: str) -> tuple[str, float]:
-    """(dimension, quantity in the dimension's base unit); unknown units are their own."""
-    dimension, factor = UNITS.get(unit, (unit, 1.0))
-    return dimension, quantity * factor

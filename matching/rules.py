@@ -23,11 +23,11 @@ from matching.domain import (
     SECONDS_PER_DAY,
     ActiveListing,
     Match,
-    in_base_unit,
     match_id,
 )
 from shared.geo.distance import geodesic_km
 from shared.taxonomy import Taxonomy
+from shared.units import in_base_unit
 
 W_PROXIMITY, W_CATEGORY, W_QUANTITY = 0.55, 0.25, 0.20
 CATEGORY_WEIGHTS = {"same": 1.0, "parent": 0.7, "ancestor": 0.4}

@@ -159,3 +159,29 @@ def test_each_side_sees_its_impact_once_both_confirmed_the_hand_over(app: Flask)
     assert lines[0].startswith("material,transfers,tonnes")
     assert lines[1].startswith("Wood,1,1.35,")
     assert "Wood,1,1.35," in owner.get("/my/impact.csv").get_data(as_text=True)
+
+
+def test_a_need_without_matches_shows_the_nearest_offers_and_what_would_make_them_match(
+    app: Flask,
+) -> None:
+    api = app.test_client()
+    farm = register(api)
+    for body in (
+        listing_body(quantity=40, title="Palettes à Metz"),  # 55 km from Luxembourg
+        listing_body(
+            quantity=300, unit="kg", title="Palettes au kilo", location={"lat": 49.61, "lon": 6.13}
+        ),
+    ):
+        assert api.post("/api/v1/listings", json=body, headers=farm["headers"]).status_code == 201
+    canteen = member(app, "en")
+    form = listing_form(
+        canteen, kind="need", title="Pallets for the canteen", category="ewc-150103"
+    )
+    form.update(
+        quantity="10", unit="pallets", min_quantity="10", place="Luxembourg", radius_km="20"
+    )
+    need = canteen.post("/listings/new", data=form).headers["Location"]
+    page = canteen.get(need).get_data(as_text=True)
+    assert "The nearest offers, and what would make them match" in page
+    assert "collect up to 56 km instead of 20 km" in page
+    assert "counted in kg: ask in kg, or without a minimum" in page
