@@ -70,6 +70,12 @@ class ListingIn(Schema):
     use_by = fields.Date(load_default=None, allow_none=True)
     recurrence = Text(load_default="one-off", validate=validate.OneOf(RECURRENCES))
     price = fields.Nested(PriceIn, load_default=None, allow_none=True)
+    max_price = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=1e6),
+        metadata={"description": "needs only: highest price per unit accepted, 0 for free only"},
+    )
     draft = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -84,6 +90,8 @@ class ListingIn(Schema):
         if start and end and end <= start:
             errors["available_until"] = ["must be after available_from"]
         minimum, quantity = data.get("min_quantity"), data.get("quantity")
+        if data.get("max_price") is not None and data.get("kind") == "offer":
+            errors["max_price"] = ["only a need has a maximum price; an offer states its price"]
         if minimum is not None and data.get("kind") == "offer":
             errors["min_quantity"] = ["only a need has a minimum quantity"]
         elif minimum is not None and quantity is not None and minimum > quantity:
@@ -117,6 +125,7 @@ class ListingOut(Schema):
         metadata={"description": "what accepted exchanges have not taken yet"},
     )
     min_quantity = fields.Float(allow_none=True)
+    max_price = fields.Float(allow_none=True)
     unit = fields.String()
     location = fields.Function(
         lambda listing: {

@@ -61,6 +61,8 @@ class Listing:
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: What accepted exchanges have not taken yet (None: the whole quantity).
     remaining_quantity: float | None = None
+    #: A need's highest price per unit (0: free offers only; None: any price).
+    max_price: float | None = None
 
     @property
     def available(self) -> float:
@@ -109,6 +111,7 @@ class Listing:
             version=self.version,
             updated_at=self.updated_at,
             remaining_quantity=self.remaining_quantity,
+            max_price=self.max_price if self.kind == "need" else None,
         )
 
 

@@ -134,6 +134,11 @@ class ListingForm(PlainTextForm):
     price_amount = DecimalField(
         _l("Price per unit (EUR)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
+    max_price = DecimalField(
+        _l("Highest price per unit you accept (needs only; 0 for free only)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0)],
+    )
     draft = BooleanField(_l("Save as a draft (not published yet)"))
 
     def validate_min_quantity(self, field: DecimalField) -> None:
@@ -143,6 +148,10 @@ class ListingForm(PlainTextForm):
             raise ValidationError(_l("Only a need has a smallest quantity."))
         if self.quantity.data is not None and field.data > self.quantity.data:
             raise ValidationError(_l("Cannot be more than the quantity."))
+
+    def validate_max_price(self, field: DecimalField) -> None:
+        if field.data is not None and self.kind.data == "offer":
+            raise ValidationError(_l("Only a need has a highest price; an offer states its price."))
 
     def validate_price_amount(self, field: DecimalField) -> None:
         if self.price_mode.data == "per_unit" and field.data is None:

@@ -165,6 +165,7 @@ _EDITABLE = (
     "quantity",
     "unit",
     "min_quantity",
+    "max_price",
     "radius_km",
     "available_from",
     "available_until",

@@ -106,6 +106,7 @@ class ListingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # What accepted exchanges have not taken (None: all of it); never below 0.
     remaining_quantity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_price: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ListingMatchRow(Base):

@@ -247,6 +247,7 @@ def _listing_fields(form: ListingForm) -> dict[str, Any] | None:
         "min_quantity": float(form.min_quantity.data)
         if form.min_quantity.data is not None
         else None,
+        "max_price": float(form.max_price.data) if form.max_price.data is not None else None,
         "radius_km": float(form.radius_km.data or 0),
         "available_until": datetime.combine(end, time.max, tzinfo=UTC) if end else None,
         "use_by": form.use_by.data,

@@ -49,6 +49,8 @@ class ActiveListing:
     country: str | None = None
     price_mode: str = "free"
     price_amount: float | None = None
+    #: a need's highest price per unit (0: free offers only; None: any price)
+    max_price: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from matching import geometry
 from matching.domain import NEED, OFFER, UNITS, ActiveListing, Match, match_id
 from matching.rules import days_left
 from matching.spatial import CellIndex
-from matching.table import Codes, ListingTable
+from matching.table import PRICE_MODES, Codes, ListingTable
 from matching.vector import RELATIONS, Found, IntArray, Side, evaluate_many
 from shared.taxonomy import Taxonomy
 
@@ -176,6 +176,9 @@ class ListingIndex:
             delivery=c["delivery"][rows],
             starts=c["starts"][rows],
             ends=c["ends"][rows],
+            price_mode=c["price_mode"][rows],
+            price_amount=c["price_amount"][rows],
+            max_price=c["max_price"][rows],
         )
 
     def _query_side(self, listing: ActiveListing) -> Side:
@@ -194,6 +197,11 @@ class ListingIndex:
             delivery=np.array(_or(listing.delivery_radius_km, math.nan)),
             starts=np.array(_or(listing.starts_at, -math.inf)),
             ends=np.array(_or(listing.ends_at, math.inf)),
+            price_mode=np.array(
+                PRICE_MODES.index(listing.price_mode) if listing.price_mode in PRICE_MODES else 0
+            ),
+            price_amount=np.array(_or(listing.price_amount, math.nan)),
+            max_price=np.array(_or(listing.max_price, math.nan)),
         )
 
     def _unit(self, unit: str) -> tuple[int, float]:

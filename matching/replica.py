@@ -42,6 +42,7 @@ def active_listing_from(data: ListingChanged) -> ActiveListing:
         country=data.location.country,
         price_mode=data.price.mode if data.price else "free",
         price_amount=data.price.amount if data.price else None,
+        max_price=data.max_price if data.kind != OFFER else None,
     )
 
 

@@ -40,6 +40,7 @@ CATEGORY_MISFIT = "category does not fit"
 EXPIRED = "expired"
 WINDOWS_APART = "availability windows do not overlap"
 QUANTITY_SHORT = "quantity below the need's minimum"
+PRICE_TOO_HIGH = "price above the need's maximum"
 OUT_OF_RANGE = "out of range"
 
 Distance = Callable[[tuple[float, float], tuple[float, float]], float]
@@ -76,6 +77,18 @@ def score(distance_km: float, reach: float, relation: str, quantity_share: float
     return round(min(1.0, value), 4)
 
 
+def price_fits(offer: ActiveListing, need: ActiveListing) -> bool:
+    """Does the offer's price suit the need? Free always does; a need with a maximum of 0
+    takes only free offers; a negotiable or unstated price is left to the two to agree."""
+    if need.max_price is None or offer.price_mode == "free":
+        return True
+    if need.max_price <= 0:
+        return False
+    if offer.price_mode == "per_unit" and offer.price_amount is not None:
+        return offer.price_amount <= need.max_price
+    return True
+
+
 def days_left(offer: ActiveListing, need: ActiveListing, now: float) -> int | None:
     """Whole days before the pair's window closes (the earlier expiry), None if open-ended."""
     ends = [t for t in (offer.ends_at, need.ends_at) if t is not None]
@@ -102,6 +115,8 @@ def rejection(
         return WINDOWS_APART
     if quantity_fit(offer, need) is None:
         return QUANTITY_SHORT
+    if not price_fits(offer, need):
+        return PRICE_TOO_HIGH
     if distance((offer.lat, offer.lon), (need.lat, need.lon)) > reach_km(offer, need):
         return OUT_OF_RANGE
     return None

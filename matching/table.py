@@ -35,6 +35,7 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "ends": (np.float64, math.inf),
     "price_mode": (np.int8, 0),
     "price_amount": (np.float64, math.nan),
+    "max_price": (np.float64, math.nan),
 }
 #: price mode codes (0: free, the default)
 PRICE_MODES = ("free", "per_unit", "negotiable")
@@ -137,6 +138,7 @@ class ListingTable:
             country=self.countries.values[country] if country > 1 else None,
             price_mode=PRICE_MODES[int(c["price_mode"][row])],
             price_amount=_none_if(c["price_amount"][row], math.nan),
+            max_price=_none_if(c["max_price"][row], math.nan),
         )
 
     def _encode(self, listing: ActiveListing) -> dict[str, float | int]:
@@ -159,6 +161,7 @@ class ListingTable:
             if listing.price_mode in PRICE_MODES
             else 0,
             "price_amount": _nan_if_none(listing.price_amount, math.nan),
+            "max_price": _nan_if_none(listing.max_price, math.nan),
         }
 
     def _grow(self) -> None:

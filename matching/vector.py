@@ -24,6 +24,7 @@ from matching.rules import (
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 RELATIONS = ("same", "parent", "ancestor")  # codes 0, 1, 2; -1: no relation
+FREE, PER_UNIT = 0, 1  # price mode codes, as in matching/table.py
 RELATION_WEIGHTS = np.array([CATEGORY_WEIGHTS[r] for r in RELATIONS])
 
 
@@ -42,6 +43,9 @@ class Side:
     delivery: FloatArray  # NaN when none
     starts: FloatArray  # -inf when open
     ends: FloatArray  # +inf when open
+    price_mode: IntArray  # 0 free, 1 per unit, 2 negotiable (matching/table.py PRICE_MODES)
+    price_amount: FloatArray  # NaN when none
+    max_price: FloatArray  # a need's highest price per unit; NaN when any price
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ def evaluate_many(
     quantity_ok = np.where(same_dim, ~has_min | (offered >= np.nan_to_num(minimum)), ~has_min)
     keep = (
         (relation >= 0)
+        & _price_fits(offer, need)
         & (offer.organisation != need.organisation)
         & (offer.ends > now)
         & (need.ends > now)
@@ -111,6 +116,16 @@ def evaluate_many(
         score=scores[order],
         candidates=len(rows),
     )
+
+
+def _price_fits(offer: Side, need: Side) -> BoolArray:
+    # The same rule as rules.price_fits, column by column.
+    ceiling = need.max_price
+    with np.errstate(invalid="ignore"):
+        stated = (offer.price_mode == PER_UNIT) & ~np.isnan(offer.price_amount)
+        within = ~stated | (offer.price_amount <= ceiling)
+        fits = np.isnan(ceiling) | (offer.price_mode == FREE) | ((ceiling > 0) & within)
+    return np.asarray(fits)
 
 
 def _score(

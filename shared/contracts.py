@@ -62,6 +62,8 @@ class ListingChanged:
     price: Price | None = None
     #: What accepted exchanges have not taken yet; None: all of `quantity`.
     remaining_quantity: float | None = None
+    #: A need's highest price per unit it accepts (0: free offers only; None: any price).
+    max_price: float | None = None
 
     @property
     def available(self) -> float:

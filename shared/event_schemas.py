@@ -114,6 +114,7 @@ class ListingDataSchema(_Tolerant):
     remaining_quantity = fields.Float(
         load_default=None, allow_none=True, validate=validate.Range(min=0)
     )
+    max_price = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
 class MatchSideSchema(_Tolerant):

@@ -203,3 +203,17 @@ def test_a_weekly_listing_makes_a_standing_order_that_repeats_until_stopped(
         client.post(f"{second}/handover", json={"quantity": 10}, headers=who["headers"])
     mine = client.get("/api/v1/exchanges", headers=canteen["headers"]).get_json()
     assert sorted(e["occurrence"] for e in mine) == [1, 2], "no third occurrence"
+
+
+def test_a_need_says_the_highest_price_it_accepts_and_an_offer_may_not(client: FlaskClient) -> None:
+    canteen = register(client)
+    need = client.post(
+        "/api/v1/listings",
+        json=listing_body(kind="need", radius_km=50, max_price=0),
+        headers=canteen["headers"],
+    )
+    assert need.status_code == 201 and need.get_json()["max_price"] == 0
+    wrong = client.post(
+        "/api/v1/listings", json=listing_body(max_price=2), headers=canteen["headers"]
+    )
+    assert wrong.status_code in (400, 422) and "max_price" in str(wrong.get_json())

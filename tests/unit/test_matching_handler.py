@@ -249,3 +249,13 @@ def test_an_offer_matches_by_what_its_accepted_exchanges_left() -> None:
         listing_event("o", "offer", METZ, version=2, quantity=40.0, remaining_quantity=4.0)
     )
     assert world.standing() == set(), "4 pallets left no longer reach a minimum of 10"
+
+
+def test_a_need_that_takes_free_offers_only_does_not_meet_a_paid_one() -> None:
+    world = World()
+    world.arrive(listing_event("n", "need", LUXEMBOURG, max_price=0.0))
+    paid = {"mode": "per_unit", "amount": 3.0}
+    world.arrive(listing_event("o", "offer", METZ, price=paid))
+    assert world.standing() == set()
+    world.arrive(listing_event("g", "offer", METZ, price={"mode": "free"}))
+    assert world.standing() == {("g", "n")}

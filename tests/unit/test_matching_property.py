@@ -66,6 +66,15 @@ def listings(draw: st.DrawFn, kind: str, index: int) -> ActiveListing:
         else None,
         starts_at=starts,
         ends_at=ends,
+        price_mode=draw(st.sampled_from(["free", "per_unit", "negotiable"]))
+        if kind == "offer"
+        else "free",
+        price_amount=draw(st.one_of(st.none(), st.sampled_from([0.5, 2.0, 10.0])))
+        if kind == "offer"
+        else None,
+        max_price=draw(st.one_of(st.none(), st.sampled_from([0.0, 1.0, 2.0, 50.0])))
+        if kind == "need"
+        else None,
     )
 
 
@@ -88,6 +97,9 @@ def offers_at_the_edge(draw: st.DrawFn, need: ActiveListing, index: int) -> Acti
         unit=need.unit,
         title="at the edge",
         version=1,
+        # Priced, so a need's maximum price decides some of the pairs that otherwise fit.
+        price_mode=draw(st.sampled_from(["free", "per_unit", "negotiable"])),
+        price_amount=draw(st.sampled_from([None, 0.5, 2.0, 10.0])),
     )
 
 

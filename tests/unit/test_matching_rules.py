@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.domain import ActiveListing, Match, match_id
-from matching.rules import OUT_OF_RANGE, evaluate, rejection
+from matching.rules import OUT_OF_RANGE, PRICE_TOO_HIGH, evaluate, rejection
 from shared.taxonomy import Taxonomy
 from tests.unit.matching_builders import LUXEMBOURG, METZ, listing
 
@@ -140,3 +140,18 @@ def test_the_same_pair_always_gets_the_same_match_id() -> None:
     assert match_id("o1", "n1") != match_id("n1", "o1")
     # Ids published before this issue stay valid.
     assert match_id("o1", "n1") == "76f904e1-3769-5610-bb9f-4f39ba008bdf"
+
+
+def test_a_need_can_take_free_offers_only_or_up_to_a_price() -> None:
+    free_only = listing("need", LUXEMBOURG, max_price=0.0)
+    up_to_two = listing("need", LUXEMBOURG, max_price=2.0)
+    gift = listing("offer", METZ, price_mode="free")
+    cheap = listing("offer", METZ, price_mode="per_unit", price_amount=1.5)
+    dear = listing("offer", METZ, price_mode="per_unit", price_amount=3.0)
+    to_agree = listing("offer", METZ, price_mode="negotiable")
+    assert check(gift, free_only) is not None
+    assert rejection(cheap, free_only, TAXONOMY, NOW) == PRICE_TOO_HIGH
+    assert rejection(to_agree, free_only, TAXONOMY, NOW) == PRICE_TOO_HIGH
+    assert check(cheap, up_to_two) is not None and check(to_agree, up_to_two) is not None
+    assert rejection(dear, up_to_two, TAXONOMY, NOW) == PRICE_TOO_HIGH
+    assert check(dear, listing("need", LUXEMBOURG)) is not None, "no maximum: any price"
