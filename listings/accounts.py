@@ -64,6 +64,7 @@ class AccountService:
             place=fields.get("place", ""),
             contact_email=fields["contact_email"],
             language=fields["language"],
+            phone=(fields.get("phone") or "").strip(),
             lat=location.get("lat"),
             lon=location.get("lon"),
             updated_at=now,

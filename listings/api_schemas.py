@@ -206,6 +206,13 @@ class RegistrationIn(Schema):
     country = Text(required=True, validate=validate.OneOf(COUNTRIES))
     place = Text(required=True, validate=validate.Length(min=2, max=200))
     contact_email = fields.Email(required=True)
+    phone = Text(
+        load_default="",
+        validate=validate.Regexp(
+            r"^[0-9+()./ -]{0,40}$", error="digits, spaces and + ( ) . / - only"
+        ),
+        metadata={"description": "shown to the other side of an exchange once accepted"},
+    )
     language = Text(load_default="en", validate=validate.OneOf(LANGUAGES))
     email = fields.Email(required=True, metadata={"description": "the first member's login"})
     password = Text(required=True, load_only=True, validate=validate.Length(min=10, max=200))

@@ -52,6 +52,9 @@ class PartyOut(Schema):
     contact_email = fields.String(
         allow_none=True, metadata={"description": "shown to both once the exchange is accepted"}
     )
+    contact_phone = fields.String(
+        allow_none=True, metadata={"description": "shown to both once accepted, if given"}
+    )
 
 
 class MessageOut(Schema):

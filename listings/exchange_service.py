@@ -44,6 +44,7 @@ class Party:
     id: str
     name: str
     contact_email: str | None = None
+    contact_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,9 @@ def _party(session: Session, organisation_id: str, revealed: bool) -> Party:
     row = session.get(OrganisationRow, organisation_id)
     if row is None:
         return Party(organisation_id, "")
-    return Party(row.id, row.name, row.contact_email if revealed else None)
+    if not revealed:
+        return Party(row.id, row.name)
+    return Party(row.id, row.name, row.contact_email, row.phone or None)
 
 
 def _terms(fields: dict[str, Any]) -> x.Terms:

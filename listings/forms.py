@@ -24,6 +24,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -78,6 +79,14 @@ class RegisterForm(PlainTextForm):
     place = StringField(_l("Town or postcode"), validators=[DataRequired(), Length(2, 200)])
     contact_email = EmailField(
         _l("Contact e-mail for alerts"), validators=[DataRequired(), Email()]
+    )
+    phone = StringField(
+        _l("Phone (optional: shown to the other side once an exchange is accepted)"),
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^[0-9+()./ -]*$", message=_l("Digits, spaces and + ( ) . / - only.")),
+        ],
     )
     language = SelectField(_l("Preferred language"), choices=list(LANGUAGE_LABELS.items()))
     member_name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])

@@ -37,6 +37,8 @@ class Organisation:
     language: str
     lat: float | None = None
     lon: float | None = None
+    #: given to the other side of an exchange once it is accepted (never shown publicly)
+    phone: str = ""
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     version: int = 1
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))

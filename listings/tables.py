@@ -47,6 +47,7 @@ class OrganisationRow(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     contact_email: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2))
+    phone: Mapped[str] = mapped_column(String(40), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -46,13 +46,15 @@ def ask(client: FlaskClient, who: dict[str, Any], listing_id: str, quantity: flo
 def test_a_request_countered_accepted_talked_over_and_handed_over_completes(
     client: FlaskClient, postgres_url: str
 ) -> None:
-    farm, canteen = register(client, language="de"), register(client, language="fr")
+    farm = register(client, language="de")
+    canteen = register(client, language="fr", phone="+352 621 123 456")
     pallets = offer(client, farm, 40)
     asked = ask(client, canteen, pallets["id"], 15, message="Pour la cantine, lundi ?")
     assert asked.status_code == 201, asked.get_json()
     exchange = asked.get_json()
     assert (exchange["status"], exchange["awaiting"]) == ("requested", farm["organisation"]["id"])
     assert exchange["owner"]["contact_email"] is None, "no contact before it is accepted"
+    assert exchange["requester"]["contact_phone"] is None
     path = f"/api/v1/exchanges/{exchange['id']}"
 
     countered = client.post(f"{path}/counter", json={"quantity": 10}, headers=farm["headers"])
@@ -62,6 +64,8 @@ def test_a_request_countered_accepted_talked_over_and_handed_over_completes(
     accepted = client.post(f"{path}/answer", json={"action": "accept"}, headers=canteen["headers"])
     assert accepted.status_code == 200, accepted.get_json()
     assert accepted.get_json()["owner"]["contact_email"], "contacts shown once accepted"
+    seen_by_farm = client.get(f"/api/v1/exchanges/{exchange['id']}", headers=farm["headers"])
+    assert seen_by_farm.get_json()["requester"]["contact_phone"] == "+352 621 123 456"
     listing = client.get(f"/api/v1/listings/{pallets['id']}").get_json()
     assert (listing["remaining_quantity"], listing["status"]) == (30, "published")
 
@@ -217,3 +221,20 @@ def test_a_need_says_the_highest_price_it_accepts_and_an_offer_may_not(client: F
         "/api/v1/listings", json=listing_body(max_price=2), headers=canteen["headers"]
     )
     assert wrong.status_code in (400, 422) and "max_price" in str(wrong.get_json())
+
+
+def test_a_phone_number_with_letters_is_refused_with_its_field(client: FlaskClient) -> None:
+    answer = client.post(
+        "/api/v1/organisations",
+        json={
+            "name": "Ferme Test",
+            "kind": "farm",
+            "country": "LU",
+            "place": "Esch-sur-Alzette",
+            "contact_email": "ferme@example.org",
+            "email": "anne-phone@example.org",
+            "password": "a long enough password",
+            "phone": "call me maybe",
+        },
+    )
+    assert answer.status_code in (400, 422) and "phone" in str(answer.get_json())
