@@ -33,6 +33,7 @@ from listings.search import SearchQuery
 from listings.service import ListingService
 from listings.web_support import ext, login_required
 from shared.taxonomy import Taxonomy
+from shared.units import usual_unit
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -158,7 +159,9 @@ def new_listing() -> str | Response:
             else _("Your listing is published; matches will appear below.")
         )
         return redirect(url_for("pages.listing_page", listing_id=listing.id))
-    return render_template("listing_form.html", form=form, listing=None)
+    return render_template(
+        "listing_form.html", form=form, listing=None, usual_units=_usual_units()
+    )
 
 
 @bp.route("/listings/<listing_id>/edit", methods=["GET", "POST"])
@@ -175,7 +178,9 @@ def edit_listing(listing_id: str) -> str | Response:
         service.update(listing_id, fields, principal)
         flash(_("Your changes are saved."))
         return redirect(url_for("pages.listing_page", listing_id=listing_id))
-    return render_template("listing_form.html", form=form, listing=listing)
+    return render_template(
+        "listing_form.html", form=form, listing=listing, usual_units=_usual_units()
+    )
 
 
 @bp.get("/listings/<listing_id>/withdraw")
@@ -225,6 +230,15 @@ def _nearest_offers(need: Listing) -> list[tuple[Any, list[str]]]:
     return [
         (hit, what_would_match(need, hit.listing, hit.distance_km, _, label)) for hit in hits[:3]
     ]
+
+
+def _usual_units() -> dict[str, str]:
+    """category id -> the unit it is usually counted in (the form proposes it)."""
+    taxonomy: Taxonomy = ext("taxonomy")
+    return {
+        category.id: usual_unit([category.id, *taxonomy.ancestors(category.id)])
+        for category in taxonomy.all()
+    }
 
 
 def _organisation_name(organisation_id: str) -> str:

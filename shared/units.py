@@ -23,3 +23,25 @@ def in_base_unit(quantity: float, unit: str) -> tuple[str, float]:
     """(dimension, quantity in the dimension's base unit); unknown units are their own."""
     dimension, factor = UNIT_DIMENSIONS.get(unit, (unit, 1.0))
     return dimension, quantity * factor
+
+
+#: The unit people usually count a category in (its own entry, else its nearest ancestor's):
+#: pallets by the pallet, produce by the kilo, timber by the cubic metre, rubble by the tonne.
+USUAL_UNITS: dict[str, str] = {
+    "reuse-pallets": "pallets",
+    "ewc-150103": "pallets",
+    "produce": "kg",
+    "produce-dairy-milk": "l",
+    "produce-drinks": "l",
+    "produce-dairy-eggs": "pieces",
+    "ewc-170201": "m3",
+    "ewc-17": "t",
+    "reuse-furniture-office": "pieces",
+    "reuse-construction-doors-windows": "pieces",
+    "reuse-it": "pieces",
+}
+
+
+def usual_unit(lineage: list[str]) -> str:
+    """The usual unit of a category, given it and its ancestors (nearest first); else kg."""
+    return next((USUAL_UNITS[c] for c in lineage if c in USUAL_UNITS), "kg")

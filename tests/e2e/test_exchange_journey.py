@@ -95,6 +95,7 @@ def post(
     page.check(f"input[name=kind][value={kind}]")
     page.fill("#title", title)
     page.select_option("#category", "ewc-150103")
+    assert page.input_value("#unit") == "pallets", "the form proposes the usual unit"
     page.fill("#quantity", quantity)
     page.select_option("#unit", "pallets")
     page.fill("#place", place)
@@ -131,8 +132,7 @@ def test_from_a_match_to_a_completed_hand_over_in_two_languages(
         canteen, base, "need", "Palettes pour la cantine", "25", "Esch-sur-Alzette", "80"
     )
 
-    reload_until(canteen, need_url, "40 Europaletten")  # matched, shown with its owner
-    assert "Hof Weber" in canteen.content()
+    reload_until(canteen, need_url, "· Hof Weber")  # matched, shown with its owner
     canteen.click("text=40 Europaletten")
     canteen.fill("#quantity", "15")
     canteen.fill("#message", "Pour la cantine, lundi ?")
@@ -173,7 +173,7 @@ def test_from_a_match_to_a_completed_hand_over_in_two_languages(
     # What is left still matches other needs.
     shop = register(chromium, base, "Repair Café Luxembourg", "en", "Luxembourg")
     other_need = post(shop, base, "need", "Pallets for planters", "20", "Luxembourg", "80")
-    reload_until(shop, other_need, "40 Europaletten")
+    reload_until(shop, other_need, "· Hof Weber")
 
     admin = chromium.new_context().new_page()
     admin.goto(f"{base}/login?lang=en")

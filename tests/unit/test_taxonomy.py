@@ -239,3 +239,19 @@ def test_the_loader_rejects_a_malformed_ewc_code():
     data["roots"][0]["ewc"] = "150103"
     with pytest.raises(ValueError, match="'top': ewc code"):
         Taxonomy.from_dict(data)
+
+
+def test_each_category_has_a_usual_unit_from_itself_or_its_nearest_ancestor() -> None:
+    from shared.units import usual_unit
+
+    taxonomy = Taxonomy.load_default()
+
+    def of(category: str) -> str:
+        return usual_unit([category, *taxonomy.ancestors(category)])
+
+    assert of("reuse-pallets-epal") == "pallets"
+    assert of("produce-fruit-apples") == "kg"
+    assert of("produce-dairy-milk") == "l"
+    assert of("ewc-170201") == "m3"
+    assert of("ewc-170405") == "t"
+    assert of("ewc-200110") == "kg"
