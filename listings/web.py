@@ -159,9 +159,7 @@ def new_listing() -> str | Response:
             else _("Your listing is published; matches will appear below.")
         )
         return redirect(url_for("pages.listing_page", listing_id=listing.id))
-    return render_template(
-        "listing_form.html", form=form, listing=None, usual_units=_usual_units()
-    )
+    return render_template("listing_form.html", form=form, listing=None, usual_units=_usual_units())
 
 
 @bp.route("/listings/<listing_id>/edit", methods=["GET", "POST"])
