@@ -115,7 +115,7 @@ def test_the_csv_has_a_line_per_material_and_a_total_with_its_factor_source():
     assert tuple(lines[0]) == IMPACT_COLUMNS
     assert [line["material"] for line in lines] == ["IT equipment", "Total"]
     assert lines[0]["unconverted_quantities"] == "5 pieces"
-    assert "DEFRA" in lines[0]["factor_source"]
+    assert "DESNZ" in lines[0]["factor_source"] and "2025" in lines[0]["factor_source"]
 
 
 def listing_changed(lid: str, kind: str, status: str, version: int, when: datetime):
