@@ -121,6 +121,11 @@ class ImpactRow:
         """Road freight avoided by the short chain compared with the long one."""
         return max(0.0, self.long_chain_tonne_km - self.tonne_km) * ROAD_FREIGHT_KG_PER_TKM
 
+    @property
+    def net_co2e_kg(self) -> float:
+        """What reuse avoided, less the road freight of the exchanges' real distances."""
+        return self.co2e_kg - self.tonne_km * ROAD_FREIGHT_KG_PER_TKM
+
     def add(self, transfer: Transfer, long_chain_km: float) -> None:
         """Count one transfer in this row."""
         self.transfers += 1

@@ -105,6 +105,9 @@ def test_co2e_is_tonnes_times_the_factor_and_transport_is_compared_with_the_long
     avoided = (1000 - steel.tonne_km) * ROAD_FREIGHT_KG_PER_TKM
     assert steel.transport_co2e_avoided_kg == pytest.approx(avoided)
     assert total.co2e_kg == steel.co2e_kg
+    assert steel.net_co2e_kg == pytest.approx(
+        steel.co2e_kg - steel.tonne_km * ROAD_FREIGHT_KG_PER_TKM
+    )
 
 
 def test_the_csv_has_a_line_per_material_and_a_total_with_its_factor_source():
