@@ -33,16 +33,11 @@ EXCHANGE_STATUSES = (
     "expired",
     "completed",
 )
+#: every status is also the step that leads to it; then the steps that keep the status
 EXCHANGE_STEPS = (
-    "requested",
-    "countered",
-    "accepted",
-    "declined",
-    "cancelled",
-    "expired",
+    *EXCHANGE_STATUSES,
     "message_posted",
     "handed_over",
-    "completed",
     "problem_reported",
     "repeat_stopped",
 )

@@ -25,15 +25,38 @@ def wait_for(
     return last
 
 
-def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30.0) -> list[Any]:
-    """Read `topic` from the beginning until `expected` messages arrived (or fail)."""
-    consumer = KafkaConsumer(
+def from_beginning(bootstrap: str, topic: str) -> KafkaConsumer:
+    """A consumer of `topic` from its first message (committed transactions only)."""
+    return KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
+        isolation_level="read_committed",
     )
+
+
+def read_all(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:
+    """Every message of `topic` as it is (e.g. a dead-letter topic), once reads go quiet."""
+    consumer = from_beginning(bootstrap, topic)
+    messages: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batches = consumer.poll(timeout_ms=300)
+            for batch in batches.values():
+                messages.extend(batch)
+            if not batches and messages:
+                break
+    finally:
+        consumer.close()
+    return messages
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30.0) -> list[Any]:
+    """Read `topic` from the beginning until `expected` messages arrived (or fail)."""
+    consumer = from_beginning(bootstrap, topic)
     messages: list[Any] = []
     deadline = time.monotonic() + timeout
     try:

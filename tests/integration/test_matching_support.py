@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from shared.events import Event, decode_event, typed_data
 from shared.kafka import KafkaPublisher, ensure_topics, standard_topics
 from shared.settings import Settings, Topics
 from tests.conftest import random_id
+from tests.integration.kafka_helpers import read_all
 
 NOW = datetime.now(UTC)
 
@@ -124,26 +124,7 @@ class MatchReader:
     @staticmethod
     def raw(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:
         """Every committed message of `topic` as it is (e.g. a dead-letter topic)."""
-        consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=None,
-            isolation_level="read_committed",
-        )
-        messages: list[Any] = []
-        try:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                batches = consumer.poll(timeout_ms=300)
-                for batch in batches.values():
-                    messages.extend(batch)
-                if not batches and messages:
-                    break
-        finally:
-            consumer.close()
-        return messages
+        return read_all(bootstrap, topic, timeout)
 
     def found_ids(self) -> set[str]:
         return {e.data.match_id for e in self.poll() if isinstance(e.data, MatchFound)}
