@@ -185,3 +185,15 @@ def test_a_need_without_matches_shows_the_nearest_offers_and_what_would_make_the
     assert "The nearest offers, and what would make them match" in page
     assert "collect up to 56 km instead of 20 km" in page
     assert "counted in kg: ask in kg, or without a minimum" in page
+
+
+def test_fields_carry_no_empty_aria_attributes_and_errors_point_at_their_message(
+    app: Flask,
+) -> None:
+    client = app.test_client()
+    page = client.get("/register").get_data(as_text=True)
+    assert '="None"' not in page, "an attribute with nothing in it"
+    refused = client.post("/register", data={"csrf_token": csrf(client, "/register")})
+    html = refused.get_data(as_text=True)
+    assert 'aria-invalid="true"' in html and 'aria-describedby="name-error"' in html
+    assert '="None"' not in html
