@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import functools
 import io
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
@@ -23,6 +25,9 @@ from notifications.exchange_notices import ExchangeNotice
 from notifications.wording import price_line, reason_lines, unit_label
 
 PACKAGE = Path(__file__).resolve().parent
+#: Long headers stay on one line (RFC 5322 allows 998 characters): a List-Unsubscribe URL
+#: must reach mail clients as <https://...>, not folded into RFC 2047 encoded words.
+HEADERS_AS_THEY_ARE = email.policy.default.clone(max_line_length=998)
 TEMPLATES = PACKAGE / "templates" / "email"
 TRANSLATIONS = PACKAGE / "translations"
 
@@ -95,6 +100,8 @@ class MailComposer:
         category_label: Callable[[str, str], str] = lambda category, _language: category,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        # Message-IDs in the exchange's own domain, not a made-up one.
+        self._domain = urlsplit(self._base_url).hostname or "localhost"
         self._from = mail_from
         self._category_label = category_label
 
@@ -102,12 +109,12 @@ class MailComposer:
         """The message for one alert, or for a digest of several."""
         environment = _environment(letter.language)
         context = self._context(letter, environment)
-        message = EmailMessage()
+        message = EmailMessage(policy=HEADERS_AS_THEY_ARE)
         message["From"] = self._from
         message["To"] = letter.to
         message["Subject"] = environment.get_template("subject.txt").render(context).strip()
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = f"<{letter.message_id}@boucle.notifications>"
+        message["Message-ID"] = f"<{letter.message_id}@{self._domain}>"
         message["Content-Language"] = letter.language
         message["List-Unsubscribe"] = f"<{letter.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -129,12 +136,12 @@ class MailComposer:
         context["headline"] = (
             environment.get_template("exchange_subject.txt").render(context).strip()
         )
-        message = EmailMessage()
+        message = EmailMessage(policy=HEADERS_AS_THEY_ARE)
         message["From"] = self._from
         message["To"] = letter.to
         message["Subject"] = str(context["headline"])
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = f"<{letter.message_id}@boucle.notifications>"
+        message["Message-ID"] = f"<{letter.message_id}@{self._domain}>"
         message["Content-Language"] = letter.language
         message["List-Unsubscribe"] = f"<{letter.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

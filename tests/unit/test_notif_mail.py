@@ -95,7 +95,7 @@ def test_every_email_has_html_and_text_and_a_one_click_unsubscribe_header() -> N
     message = compose("en", [buyer])
     assert message["List-Unsubscribe"] == "<https://u.example/t>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["Message-ID"] == "<d-1@boucle.notifications>"
+    assert message["Message-ID"] == "<d-1@boucle.example>", "in the exchange's own domain"
     html = html_of(message)
     assert '<a href="https://u.example/t">Stop these e-mails</a>' in html
     assert "Same category" in html
@@ -114,3 +114,12 @@ def test_a_digest_lists_the_days_alerts_in_one_email() -> None:
     assert message["Subject"] == "Boucle: 3 new matches today"
     text = text_of(message)
     assert all(f"Offer {n}" in text for n in range(3))
+
+
+def test_a_long_unsubscribe_link_reaches_mail_clients_as_a_plain_url() -> None:
+    buyer, _ = alerts_for_match(match())
+    long_link = "https://u.example/unsubscribe/" + "t" * 150
+    composer = MailComposer("https://boucle.example", "Boucle <alerts@boucle.example>")
+    letter = Letter("d-2", "canteen@example.org", "en", [buyer], long_link)
+    raw = composer.compose(letter, NOW).as_bytes().decode()
+    assert f"List-Unsubscribe: <{long_link}>" in raw.splitlines(), "not RFC 2047-encoded"
