@@ -52,14 +52,38 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+#: NAT64 (RFC 6052): the last 32 bits are the IPv4 address the gateway reaches.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _forbidden(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
-        if getattr(ip, f"is_{kind}"):
-            return kind.replace("_", "-")
-    return None if ip.is_global else "non-public"
+    # An IPv6 form of an IPv4 address is judged by the IPv4 address it leads to.
+    embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = list(_embedded_ipv4(ip))
+    for candidate in embedded or [ip]:
+        for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
+            if getattr(candidate, f"is_{kind}"):
+                return kind.replace("_", "-")
+        if not candidate.is_global:
+            return "non-public"
+    return None
+
+
+def _embedded_ipv4(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address leads to: IPv4-mapped, 6to4, Teredo, NAT64.
+
+    Each is a way to reach 127.0.0.1 or 10.0.0.7 through an address that looks public.
+    """
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    found = [ip.ipv4_mapped, ip.sixtofour]
+    if ip.teredo is not None:
+        found += list(ip.teredo)  # (server, client)
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
 
 
 def check_url(

@@ -29,6 +29,11 @@ def check(url: str, *addresses: str, private: bool = False, https: bool = True):
         ("::ffff:127.0.0.1", "loopback"),
         ("0.0.0.0", "unspecified"),
         ("100.64.0.1", "non-public"),
+        # IPv6 forms that lead to a private IPv4 address: 6to4, Teredo, NAT64.
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a00:7::1", "private"),  # 6to4 of 10.0.0.7
+        ("2001:0:4136:e378:8000:63bf:f5ff:fff8", "private"),  # Teredo, client 10.0.0.7
+        ("64:ff9b::a00:7", "private"),  # NAT64 of 10.0.0.7
     ],
 )
 def test_an_address_on_a_private_network_is_refused(address: str, kind: str) -> None:
@@ -39,6 +44,11 @@ def test_an_address_on_a_private_network_is_refused(address: str, kind: str) -> 
 def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:
     with pytest.raises(UnsafeUrl, match=r"10\.0\.0\.5"):
         check("https://hooks.example.org/in", "93.184.216.34", "10.0.0.5")
+
+
+def test_a_nat64_address_of_a_public_server_is_accepted() -> None:
+    target = check("https://hooks.example.org/in", "64:ff9b::5db8:d822")  # 93.184.216.34
+    assert target.host == "hooks.example.org"
 
 
 def test_a_public_https_url_is_accepted_and_pinned_to_its_checked_address() -> None:
