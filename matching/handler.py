@@ -43,7 +43,6 @@ class MatchingHandler:
     def __init__(
         self, replica: Replica, publish: Publish, clock: Callable[[], float] = time.time
     ) -> None:
-        self._replica = replica
         self._index = replica.index
         self._publish = publish
         self._clock = clock

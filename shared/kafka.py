@@ -78,13 +78,11 @@ class EventConsumer:
         publisher: KafkaPublisher,
         options: ConsumerOptions | None = None,
         before_batch: Callable[[], object] | None = None,
-        after_batch: Callable[[], object] | None = None,
         transactions: TransactionalPublisher | None = None,
     ) -> None:
         self.group_id = group_id
         self._handler = handler
         self._before_batch = before_batch
-        self._after_batch = after_batch
         # In a transaction, dead letters are part of it too.
         self._publisher = transactions or publisher
         self._transactions = transactions
@@ -105,7 +103,7 @@ class EventConsumer:
             # A topic created after the group formed is noticed within this, not 5 minutes.
             metadata_max_age_ms=30_000,
         )
-        self._topics = list(topics)
+        self._topics = topics
         self._stop = threading.Event()
         self._failures = 0  # transient failures in a row
         self.degraded: str | None = None
@@ -157,10 +155,6 @@ class EventConsumer:
             if self._before_batch is not None:
                 self._before_batch()
             count = self._handle(batches, done)
-            if self._after_batch is not None:
-                # e.g. wait for the events the handler produced: they must be stored before
-                # the offsets that caused them are committed.
-                self._after_batch()
             self._commit(done)
         except (CommitFailedError, RebalanceInProgressError) as exc:
             # The group moved the partitions on: their new owner handles the uncommitted

@@ -66,10 +66,6 @@ class TableReader:
                 )
             )
 
-    def positions(self) -> dict[int, int]:
-        """partition -> the offset of the next message this reader will apply."""
-        return {tp.partition: self._consumer.position(tp) for tp in self._partitions}
-
     def _assign(self) -> None:
         partitions = self._consumer.partitions_for_topic(self._topic) or set()
         wanted = [TopicPartition(self._topic, p) for p in sorted(partitions)]
