@@ -21,7 +21,7 @@ from matching import geometry
 from matching.domain import NEED, OFFER, UNITS, ActiveListing, Match, match_id
 from matching.rules import days_left
 from matching.spatial import CellIndex
-from matching.table import PRICE_MODES, Codes, ListingTable
+from matching.table import Codes, ListingTable, price_code
 from matching.vector import RELATIONS, Found, IntArray, Side, evaluate_many
 from shared.taxonomy import Taxonomy
 
@@ -197,9 +197,7 @@ class ListingIndex:
             delivery=np.array(_or(listing.delivery_radius_km, math.nan)),
             starts=np.array(_or(listing.starts_at, -math.inf)),
             ends=np.array(_or(listing.ends_at, math.inf)),
-            price_mode=np.array(
-                PRICE_MODES.index(listing.price_mode) if listing.price_mode in PRICE_MODES else 0
-            ),
+            price_mode=np.array(price_code(listing.price_mode)),
             price_amount=np.array(_or(listing.price_amount, math.nan)),
             max_price=np.array(_or(listing.max_price, math.nan)),
         )

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.domain import NEED, OFFER, ActiveListing
+from shared.contracts import PRICE_MODES
 
 IntArray = npt.NDArray[np.int64]
 KINDS = (OFFER, NEED)
@@ -37,8 +38,11 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "price_amount": (np.float64, math.nan),
     "max_price": (np.float64, math.nan),
 }
-#: price mode codes (0: free, the default)
-PRICE_MODES = ("free", "per_unit", "negotiable")
+
+
+def price_code(mode: str) -> int:
+    """The stored code of a price mode (an unknown one counts as free, the default)."""
+    return PRICE_MODES.index(mode) if mode in PRICE_MODES else 0
 
 
 class Codes:
@@ -157,9 +161,7 @@ class ListingTable:
             "min_quantity": _nan_if_none(listing.min_quantity, math.nan),
             "starts": _nan_if_none(listing.starts_at, -math.inf),
             "ends": _nan_if_none(listing.ends_at, math.inf),
-            "price_mode": PRICE_MODES.index(listing.price_mode)
-            if listing.price_mode in PRICE_MODES
-            else 0,
+            "price_mode": price_code(listing.price_mode),
             "price_amount": _nan_if_none(listing.price_amount, math.nan),
             "max_price": _nan_if_none(listing.max_price, math.nan),
         }

@@ -20,11 +20,12 @@ from matching.rules import (
     W_PROXIMITY,
     W_QUANTITY,
 )
+from shared.contracts import PRICE_MODES
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 RELATIONS = ("same", "parent", "ancestor")  # codes 0, 1, 2; -1: no relation
-FREE, PER_UNIT = 0, 1  # price mode codes, as in matching/table.py
+FREE, PER_UNIT = PRICE_MODES.index("free"), PRICE_MODES.index("per_unit")
 RELATION_WEIGHTS = np.array([CATEGORY_WEIGHTS[r] for r in RELATIONS])
 
 
@@ -43,7 +44,7 @@ class Side:
     delivery: FloatArray  # NaN when none
     starts: FloatArray  # -inf when open
     ends: FloatArray  # +inf when open
-    price_mode: IntArray  # 0 free, 1 per unit, 2 negotiable (matching/table.py PRICE_MODES)
+    price_mode: IntArray  # the mode's position in shared.contracts.PRICE_MODES
     price_amount: FloatArray  # NaN when none
     max_price: FloatArray  # a need's highest price per unit; NaN when any price
 

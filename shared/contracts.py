@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 PUBLISHED = "published"
+#: How an offer is priced; the matcher stores a mode as its position here.
+PRICE_MODES = ("free", "per_unit", "negotiable")
 
 
 @dataclass(frozen=True, slots=True)
