@@ -75,7 +75,7 @@ class DeliveryPlanner:
             )
         )
         if existing is None:
-            session.add(_delivery(alert, planned, now))
+            session.add(new_delivery(alert.match_id, alert.id, alert.organisation_id, planned, now))
         elif existing.status == CANCELLED and (existing.last_error or "").startswith(
             RETRACTED_PREFIX
         ):
@@ -84,12 +84,22 @@ class DeliveryPlanner:
             existing.next_attempt_at = planned.due_at
 
 
-def _delivery(alert: AlertRow, planned: PlannedDelivery, now: datetime) -> DeliveryRow:
+def new_delivery(
+    match_id: str,
+    alert_id: str,
+    organisation_id: str,
+    planned: PlannedDelivery,
+    now: datetime,
+    kind: str = "match",
+) -> DeliveryRow:
+    """A pending delivery as planned. For an exchange notice (kind "exchange") the notice's
+    id stands in both `match_id` and `alert_id`: one delivery per notice and recipient."""
     return DeliveryRow(
         id=str(uuid.uuid4()),
-        match_id=alert.match_id,
-        alert_id=alert.id,
-        organisation_id=alert.organisation_id,
+        kind=kind,
+        match_id=match_id,
+        alert_id=alert_id,
+        organisation_id=organisation_id,
         recipient=planned.recipient,
         subscriber=planned.subscriber,
         channel=planned.channel,

@@ -10,11 +10,11 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications.deliveries import new_delivery
 from notifications.exchange_notices import recipients
-from notifications.outcomes import PENDING
 from notifications.preference_store import load_audience
 from notifications.preferences import plan_conversation
-from notifications.tables import DeliveryRow, ExchangeNoticeRow, OrganisationRow
+from notifications.tables import ExchangeNoticeRow, OrganisationRow
 from shared.contracts import ExchangeChanged
 
 log = logging.getLogger(__name__)
@@ -30,32 +30,17 @@ class ExchangeNotices:
     def handle(self, session: Session, exchange: ExchangeChanged, step: str, now: datetime) -> None:
         """Tell each organisation concerned of `step` (a repeat adds nothing)."""
         author = session.get(OrganisationRow, exchange.author_organisation_id or "")
-        for organisation_id in recipients(exchange, step):
+        told = recipients(exchange, step)
+        for organisation_id in told:
             if self._told(session, exchange, step, organisation_id):
                 continue
             notice = _notice(exchange, step, organisation_id, author.name if author else "", now)
             session.add(notice)
             audience = load_audience(session, organisation_id)
             for planned in plan_conversation(audience, now, self._zone):
-                session.add(
-                    DeliveryRow(
-                        id=str(uuid.uuid4()),
-                        kind=EXCHANGE,
-                        match_id=notice.id,
-                        alert_id=notice.id,
-                        organisation_id=organisation_id,
-                        recipient=planned.recipient,
-                        subscriber=planned.subscriber,
-                        channel=planned.channel,
-                        language=planned.language,
-                        digest=False,
-                        status=PENDING,
-                        attempts=0,
-                        next_attempt_at=planned.due_at,
-                        created_at=now,
-                    )
-                )
-        log.info("exchange %s %s: told %s", exchange.id, step, recipients(exchange, step))
+                new = new_delivery(notice.id, notice.id, organisation_id, planned, now, EXCHANGE)
+                session.add(new)
+        log.info("exchange %s %s: told %s", exchange.id, step, told)
 
     def _told(
         self, session: Session, exchange: ExchangeChanged, step: str, organisation_id: str
