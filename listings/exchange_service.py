@@ -96,7 +96,7 @@ class ExchangeService:
             if message:
                 store.add_message(exchange.id, principal.organisation_id, message, now)
             self._emit(session, "requested", exchange, listing, message or None, principal)
-            return self._view(session, exchange)
+            return self._view(session, exchange, listing)
 
     def answer(
         self,
@@ -111,9 +111,10 @@ class ExchangeService:
             store = ExchangeStore(session)
             current = self._party_exchange(store, exchange_id, principal)
             me = principal.organisation_id
+            listing = None
             if action == "accept":
                 changed = x.accept(current, me, now)
-                self._take(session, store, changed, now)
+                listing = self._take(session, store, changed, now)
             elif action == "decline":
                 changed = x.decline(current, me, now)
             elif action == "counter":
@@ -122,8 +123,9 @@ class ExchangeService:
                 raise ValueError(action)
             store.save(changed)
             step = {"accept": "accepted", "decline": "declined", "counter": "countered"}[action]
-            self._emit(session, step, changed, self._listing(session, changed), None, principal)
-            return self._view(session, changed)
+            listing = listing or _fresh_listing(session, changed.listing_id)
+            self._emit(session, step, changed, listing, None, principal)
+            return self._view(session, changed, listing)
 
     def cancel(self, exchange_id: str, principal: Principal) -> ExchangeView:
         """Call an exchange off; an accepted quantity goes back to the listing."""
@@ -135,11 +137,11 @@ class ExchangeService:
             store.save(changed)
             if current.reserves:
                 store.give_back(current.listing_id, current.reserves, now)
-                self._listing_changed(session, current.listing_id)
-            self._emit(
-                session, "cancelled", changed, self._listing(session, changed), None, principal
-            )
-            return self._view(session, changed)
+                listing = self._listing_changed(session, current.listing_id)
+            else:
+                listing = _fresh_listing(session, current.listing_id)
+            self._emit(session, "cancelled", changed, listing, None, principal)
+            return self._view(session, changed, listing)
 
     def post_message(self, exchange_id: str, text: str, principal: Principal) -> ExchangeView:
         """Add a message to the exchange's thread (the other side is alerted)."""
@@ -151,10 +153,9 @@ class ExchangeService:
             store = ExchangeStore(session)
             current = self._party_exchange(store, exchange_id, principal)
             store.add_message(current.id, principal.organisation_id, text, now)
-            self._emit(
-                session, "message_posted", current, self._listing(session, current), text, principal
-            )
-            return self._view(session, current)
+            listing = _fresh_listing(session, current.listing_id)
+            self._emit(session, "message_posted", current, listing, text, principal)
+            return self._view(session, current, listing)
 
     def hand_over(
         self, exchange_id: str, quantity: float, reference: str, principal: Principal
@@ -166,7 +167,7 @@ class ExchangeService:
             current = self._party_exchange(store, exchange_id, principal)
             changed = x.hand_over(current, principal.organisation_id, quantity, now, reference)
             store.save(changed)
-            listing = self._listing(session, changed)
+            listing = _fresh_listing(session, changed.listing_id)
             self._emit(session, "handed_over", changed, listing, None, principal)
             if changed.status == x.COMPLETED:
                 self._emit(session, "completed", changed, listing, None, principal)
@@ -176,7 +177,7 @@ class ExchangeService:
                     # still holding its quantity of the listing.
                     store.add(following)
                     self._emit(session, "accepted", following, listing, None, None)
-            return self._view(session, changed)
+            return self._view(session, changed, listing)
 
     def stop_repeating(self, exchange_id: str, principal: Principal) -> ExchangeView:
         """End a standing order: the current occurrence is the last."""
@@ -186,9 +187,9 @@ class ExchangeService:
             current = self._party_exchange(store, exchange_id, principal)
             changed = x.stop_repeating(current, principal.organisation_id, now)
             store.save(changed)
-            listing = self._listing(session, changed)
+            listing = _fresh_listing(session, changed.listing_id)
             self._emit(session, "repeat_stopped", changed, listing, None, principal)
-            return self._view(session, changed)
+            return self._view(session, changed, listing)
 
     def report_problem(self, exchange_id: str, text: str, principal: Principal) -> ExchangeView:
         """A no-show or another problem, seen by the other side and the admins."""
@@ -198,15 +199,9 @@ class ExchangeService:
             current = self._party_exchange(store, exchange_id, principal)
             changed = x.report_problem(current, principal.organisation_id, text, now)
             store.save(changed)
-            self._emit(
-                session,
-                "problem_reported",
-                changed,
-                self._listing(session, changed),
-                None,
-                principal,
-            )
-            return self._view(session, changed)
+            listing = _fresh_listing(session, changed.listing_id)
+            self._emit(session, "problem_reported", changed, listing, None, principal)
+            return self._view(session, changed, listing)
 
     def expire_due(self) -> int:
         """Expire every request whose answer is overdue."""
@@ -218,9 +213,8 @@ class ExchangeService:
                 changed = x.expire(current, now)
                 if changed is not None:
                     store.save(changed)
-                    self._emit(
-                        session, "expired", changed, self._listing(session, changed), None, None
-                    )
+                    listing = _fresh_listing(session, changed.listing_id)
+                    self._emit(session, "expired", changed, listing, None, None)
                     expired += 1
             return expired
 
@@ -229,15 +223,25 @@ class ExchangeService:
         with unit_of_work(self._sessions) as session:
             store = ExchangeStore(session)
             exchange = self._party_exchange(store, exchange_id, principal, admin_reads=True)
-            return self._view(session, exchange, with_messages=True)
+            listing = _fresh_listing(session, exchange.listing_id)
+            return self._view(session, exchange, listing, with_messages=True)
 
     def of_organisation(self, principal: Principal) -> list[ExchangeView]:
         """The caller's organisation's exchanges, both sides, latest change first."""
         with unit_of_work(self._sessions) as session:
-            store = ExchangeStore(session)
-            return [
-                self._view(session, e) for e in store.of_organisation(principal.organisation_id)
-            ]
+            exchanges = ExchangeStore(session).of_organisation(principal.organisation_id)
+            # Two queries for the whole list, not three per exchange.
+            listing_ids = {e.listing_id for e in exchanges}
+            listings = {
+                listing.id: listing
+                for listing in SqlAlchemyRepository(session).listings(
+                    select(ListingRow).where(ListingRow.id.in_(listing_ids))
+                )
+            }
+            parties = _organisations(
+                session, {o for e in exchanges for o in (e.owner_id, e.requester_id)}
+            )
+            return [_assemble(e, listings[e.listing_id], parties) for e in exchanges]
 
     def awaiting_answer(self, principal: Principal) -> int:
         """How many exchanges wait for the caller's organisation to answer."""
@@ -263,24 +267,22 @@ class ExchangeService:
 
     def _take(
         self, session: Session, store: ExchangeStore, exchange: x.Exchange, now: datetime
-    ) -> None:
+    ) -> Listing:
         if not store.take(exchange.listing_id, exchange.terms.quantity, now):
-            left = self._listing(session, exchange).available
+            left = _fresh_listing(session, exchange.listing_id).available
             raise Conflict(
                 f"only {left:g} {exchange.unit} left: propose a smaller quantity or decline"
             )
-        self._listing_changed(session, exchange.listing_id)
+        return self._listing_changed(session, exchange.listing_id)
 
-    def _listing(self, session: Session, exchange: x.Exchange) -> Listing:
-        return _fresh_listing(session, exchange.listing_id)
-
-    def _listing_changed(self, session: Session, listing_id: str) -> None:
-        # The quantity changed under a conditional UPDATE: tell matching and the readers.
+    def _listing_changed(self, session: Session, listing_id: str) -> Listing:
+        """The listing after its quantity changed, its event queued for matching and readers."""
         listing = _fresh_listing(session, listing_id)
         event_type = event_type_for(listing, first_publication=False)
         if event_type is not None:
             event = Event(event_type, "/boucle/listings", listing.id, listing.event_data())
             SqlAlchemyRepository(session).add_event(self._topics.listings, event)
+        return listing
 
     def _emit(
         self,
@@ -321,25 +323,37 @@ class ExchangeService:
         log.info("exchange %s %s", exchange.id, step, extra={"event_id": event.id})
 
     def _view(
-        self, session: Session, exchange: x.Exchange, with_messages: bool = False
+        self,
+        session: Session,
+        exchange: x.Exchange,
+        listing: Listing,
+        with_messages: bool = False,
     ) -> ExchangeView:
-        listing = self._listing(session, exchange)
-        revealed = exchange.status in (x.ACCEPTED, x.COMPLETED)
-        owner = _party(session, exchange.owner_id, revealed)
-        requester = _party(session, exchange.requester_id, revealed)
-        messages = []
-        if with_messages:
-            names = {owner.id: owner.name, requester.id: requester.name}
-            messages = [
-                {
-                    "author_id": m.author_id,
-                    "author": names.get(m.author_id, ""),
-                    "text": m.text,
-                    "created_at": m.created_at,
-                }
-                for m in ExchangeStore(session).messages(exchange.id)
-            ]
-        return ExchangeView(exchange, listing.title, listing.kind, owner, requester, messages)
+        parties = _organisations(session, {exchange.owner_id, exchange.requester_id})
+        messages = ExchangeStore(session).messages(exchange.id) if with_messages else []
+        return _assemble(exchange, listing, parties, messages)
+
+
+def _assemble(
+    exchange: x.Exchange,
+    listing: Listing,
+    organisations: dict[str, OrganisationRow],
+    messages: list[Any] | None = None,
+) -> ExchangeView:
+    revealed = exchange.status in (x.ACCEPTED, x.COMPLETED)
+    owner = _party(organisations.get(exchange.owner_id), exchange.owner_id, revealed)
+    requester = _party(organisations.get(exchange.requester_id), exchange.requester_id, revealed)
+    names = {owner.id: owner.name, requester.id: requester.name}
+    thread = [
+        {
+            "author_id": m.author_id,
+            "author": names.get(m.author_id, ""),
+            "text": m.text,
+            "created_at": m.created_at,
+        }
+        for m in messages or []
+    ]
+    return ExchangeView(exchange, listing.title, listing.kind, owner, requester, thread)
 
 
 def _fresh_listing(session: Session, listing_id: str) -> Listing:
@@ -352,8 +366,12 @@ def _fresh_listing(session: Session, listing_id: str) -> Listing:
     return SqlAlchemyRepository(session).listings(query)[0]
 
 
-def _party(session: Session, organisation_id: str, revealed: bool) -> Party:
-    row = session.get(OrganisationRow, organisation_id)
+def _organisations(session: Session, ids: set[str]) -> dict[str, OrganisationRow]:
+    rows = session.scalars(select(OrganisationRow).where(OrganisationRow.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+def _party(row: OrganisationRow | None, organisation_id: str, revealed: bool) -> Party:
     if row is None:
         return Party(organisation_id, "")
     if not revealed:
