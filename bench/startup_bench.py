@@ -36,7 +36,9 @@ from kafka.structs import OffsetAndMetadata
 from bench.e2e_bench import broker, free_port
 from bench.workload import event_data, generate
 from notifications.organisations import OrganisationStore
+from notifications.tables import OrganisationRow, OrganisationTokenRow
 from shared.contracts import MatchesSettled
+from shared.db import service_database
 from shared.events import Event, decode_event, encode_event, typed_data
 from shared.kafka import TableReader, ensure_topics, standard_topics
 from shared.settings import Settings, Topics
@@ -54,10 +56,8 @@ def produce_raw(bootstrap: str, topic: str, messages: Iterator[tuple[str, bytes]
 
 
 def listing_messages(count: int) -> Iterator[tuple[str, bytes]]:
-    event_type = "boucle.listing.published"
     for listing in generate(count, seed=7, now=time.time()):
-        data = typed_data(event_type, event_data(listing))
-        yield listing.id, encode_event(Event(event_type, "/bench", listing.id, data))
+        yield listing.id, _encoded(event_data(listing))
 
 
 def commit_at_end(bootstrap: str, group: str, topic: str) -> None:
@@ -184,19 +184,14 @@ def organisation_messages(count: int) -> Iterator[tuple[str, bytes]]:
 
 
 def notifier_projection(bootstrap: str, database_url: str, count: int) -> None:
-    from shared.db import service_database
-
     topic = f"start-{uuid.uuid4().hex[:6]}.organisations"
     ensure_topics(bootstrap, {topic: {"cleanup.policy": "compact"}})
     produce_raw(bootstrap, topic, organisation_messages(count))
     floor = raw_read_s(bootstrap, topic, count)
     results = {}
     for mode in ("batched", "one transaction per event"):
-        schema_url = database_url
-        _, sessions = service_database(schema_url, "notifications")
+        _, sessions = service_database(database_url, "notifications")
         with sessions() as session:  # a fresh projection for each run
-            from notifications.tables import OrganisationRow, OrganisationTokenRow
-
             session.query(OrganisationTokenRow).delete()
             session.query(OrganisationRow).delete()
             session.commit()
