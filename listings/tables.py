@@ -77,6 +77,21 @@ class ApiTokenRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class MemberSessionRow(Base):
+    """A member's login, kept on the server so log-out and revocation end it at once.
+
+    The cookie carries the session id; only its SHA-256 digest is stored here.
+    """
+
+    __tablename__ = "member_sessions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 class ListingRow(Base):
     __tablename__ = "listings"
     __table_args__ = (Index("ix_listings_search", "status", "kind", "category"),)
