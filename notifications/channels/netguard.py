@@ -54,10 +54,25 @@ def resolve(host: str, port: int) -> list[str]:
 
 #: NAT64 (RFC 6052): the last 32 bits are the IPv4 address the gateway reaches.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: Local-use NAT64 (RFC 8215) translates into the operator's own network, and where the
+#: IPv4 address sits depends on a prefix length we cannot know: refused outright.
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated (RFC 4291, 2.5.5.1)
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765
+#: IPv6 ranges refused even when the IPv4 address they embed is public.
+_TUNNELS = {
+    # Teredo reaches its client through whatever relay the network picks, never a fixed path.
+    ipaddress.ip_network("2001::/32"): "Teredo tunnel",
+    # No public server is reached through these forms.
+    _IPV4_COMPATIBLE: "deprecated IPv4-compatible",
+    _IPV4_TRANSLATED: "IPv4-translated",
+}
 
 
 def _forbidden(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip in _NAT64_LOCAL:
+        return "local-use NAT64"
     # An IPv6 form of an IPv4 address is judged by the IPv4 address it leads to.
     embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = list(_embedded_ipv4(ip))
     for candidate in embedded or [ip]:
@@ -66,13 +81,23 @@ def _forbidden(address: str) -> str | None:
                 return kind.replace("_", "-")
         if not candidate.is_global:
             return "non-public"
+    return _tunnel(ip)
+
+
+def _tunnel(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """The kind of IPv6 transition address refused even when it leads to a public address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        for network, kind in _TUNNELS.items():
+            if ip in network:
+                return kind
     return None
 
 
 def _embedded_ipv4(
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
 ) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address leads to: IPv4-mapped, 6to4, Teredo, NAT64.
+    """IPv4 addresses an IPv6 address leads to: IPv4-mapped, IPv4-compatible, IPv4-translated,
+    6to4, Teredo, NAT64.
 
     Each is a way to reach 127.0.0.1 or 10.0.0.7 through an address that looks public.
     """
@@ -81,8 +106,10 @@ def _embedded_ipv4(
     found = [ip.ipv4_mapped, ip.sixtofour]
     if ip.teredo is not None:
         found += list(ip.teredo)  # (server, client)
-    if ip in _NAT64:
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    compatible = ip in _IPV4_COMPATIBLE and int(ip) > 1  # :: and ::1 are IPv6's own
+    if compatible or ip in _NAT64 or ip in _IPV4_TRANSLATED:
+        found.append(low32)
     return [address for address in found if address is not None]
 
 

@@ -34,6 +34,12 @@ def check(url: str, *addresses: str, private: bool = False, https: bool = True):
         ("2002:a00:7::1", "private"),  # 6to4 of 10.0.0.7
         ("2001:0:4136:e378:8000:63bf:f5ff:fff8", "private"),  # Teredo, client 10.0.0.7
         ("64:ff9b::a00:7", "private"),  # NAT64 of 10.0.0.7
+        ("64:ff9b::10.0.0.1", "private"),  # the same, written the usual way
+        ("2002:a9fe:a9fe::1", "link-local"),  # 6to4 of the metadata service
+        ("::ffff:10.0.0.1", "private"),  # IPv4-mapped
+        ("::127.0.0.1", "loopback"),  # IPv4-compatible (deprecated)
+        ("::ffff:0:a00:1", "private"),  # IPv4-translated of 10.0.0.1
+        ("fe80::1%eth0", "link-local"),  # with a zone
     ],
 )
 def test_an_address_on_a_private_network_is_refused(address: str, kind: str) -> None:
@@ -44,6 +50,25 @@ def test_an_address_on_a_private_network_is_refused(address: str, kind: str) -> 
 def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:
     with pytest.raises(UnsafeUrl, match=r"10\.0\.0\.5"):
         check("https://hooks.example.org/in", "93.184.216.34", "10.0.0.5")
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("64:ff9b:1::5db8:d822", "local-use NAT64"),  # RFC 8215: the operator's own network
+        ("2001:0:4136:e378:8000:63bf:a2ff:fff8", "Teredo tunnel"),  # client 93.0.0.7, public
+        ("::93.184.216.34", "IPv4-compatible"),
+        ("::ffff:0:5db8:d822", "IPv4-translated"),
+    ],
+)
+def test_transition_forms_with_no_fixed_public_path_are_refused(address: str, kind: str) -> None:
+    with pytest.raises(UnsafeUrl, match=kind):
+        check("https://hooks.example.org/in", address)
+
+
+@pytest.mark.parametrize("address", ["2002:5db8:d822::1", "::ffff:93.184.216.34"])
+def test_6to4_and_mapped_forms_of_a_public_server_are_accepted(address: str) -> None:
+    assert check("https://hooks.example.org/in", address).address == address
 
 
 def test_a_nat64_address_of_a_public_server_is_accepted() -> None:
