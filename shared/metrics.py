@@ -3,7 +3,8 @@
 The instruments live in the process-wide default registry. Under gunicorn with several
 workers, set PROMETHEUS_MULTIPROC_DIR (an empty directory) and `/metrics` aggregates the
 workers through prometheus-client's multiprocess collector. METRICS_TOKEN, when set, is
-required as a bearer token, so metrics need not be public behind a router.
+required as a bearer token; without it, `/metrics` answers only callers that reach the
+process directly (a scraper on its port), never a request that came through a proxy.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
+from werkzeug.datastructures import Headers
 
 from shared.auth import bearer_token
 
@@ -95,20 +97,42 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def metrics_allowed(authorization: str | None, token: str | None) -> bool:
-    """True when no token is configured, or the request presents it."""
-    if not token:
-        return True
-    presented = bearer_token(authorization)
-    return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
+#: Headers a reverse proxy adds (the router, Caddy, nginx): their presence means the request
+#: came from wherever the proxy is reachable, maybe the whole internet.
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Proto")
+
+
+def metrics_refusal(headers: Headers, token: str | None) -> int | None:
+    """None when the caller may read the metrics; else the status to refuse with.
+
+    With a token configured, the request must present it (401). Without one, only a request
+    that did not pass a proxy is answered; a proxied one is told there is nothing here (404).
+    """
+    if token:
+        presented = bearer_token(headers.get("Authorization"))
+        if presented is not None and hmac.compare_digest(presented.encode(), token.encode()):
+            return None
+        return 401
+    if any(name in headers for name in PROXY_HEADERS):
+        return 404
+    return None
 
 
 def metrics_view(token: str | None) -> Callable[[], Any]:
-    """A view answering `/metrics` (401 without the configured bearer token)."""
+    """A view answering `/metrics` (401 without the configured bearer token, 404 through a
+    proxy when no token is configured)."""
 
     def view() -> Any:
-        if not metrics_allowed(request.headers.get("Authorization"), token):
-            return Response("metrics need the bearer token\n", status=401, mimetype="text/plain")
+        refusal = metrics_refusal(request.headers, token)
+        if refusal == 401:
+            return Response(
+                "metrics need the bearer token\n",
+                status=401,
+                mimetype="text/plain",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if refusal is not None:
+            return Response("not found\n", status=refusal, mimetype="text/plain")
         body, content_type = exposition()
         return Response(body, mimetype=None, content_type=content_type)
 
