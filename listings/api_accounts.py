@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from flask import current_app, request
 from flask.views import MethodView
@@ -11,6 +12,12 @@ from listings import api_schemas as s
 from listings.accounts import AccountService
 from listings.auth import require_principal
 from listings.http_errors import field_error
+from listings.limits import (
+    REGISTRATIONS_PER_ADDRESS,
+    TOKENS_PER_ORGANISATION,
+    calling_organisation,
+    limiter,
+)
 from listings.places import PlaceError, resolve
 from shared.i18n import SUPPORTED_LANGUAGES
 from shared.taxonomy import Taxonomy
@@ -25,6 +32,10 @@ def _accounts() -> AccountService:
 
 @blp.route("/organisations")
 class Organisations(MethodView):
+    decorators: ClassVar[list[Callable[..., Any]]] = [
+        limiter.limit(REGISTRATIONS_PER_ADDRESS, methods=["POST"])
+    ]
+
     @blp.arguments(s.RegistrationIn)
     @blp.response(201, s.RegistrationOut)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +65,10 @@ class MyOrganisation(MethodView):
 
 @blp.route("/organisations/me/tokens")
 class Tokens(MethodView):
+    decorators: ClassVar[list[Callable[..., Any]]] = [
+        limiter.limit(TOKENS_PER_ORGANISATION, key_func=calling_organisation, methods=["POST"])
+    ]
+
     @blp.response(200, s.TokenOut(many=True))
     def get(self) -> Any:
         """The organisation's API tokens (never their values)."""

@@ -11,17 +11,26 @@ from werkzeug.wrappers import Response
 from listings.accounts import AccountService
 from listings.errors import Conflict
 from listings.forms import LoginForm, RegisterForm, TokenForm
-from listings.limits import limiter
+from listings.limits import (
+    LOGINS_PER_ACCOUNT,
+    LOGINS_PER_ADDRESS,
+    REGISTRATIONS_PER_ADDRESS,
+    TOKENS_PER_ORGANISATION,
+    calling_organisation,
+    limiter,
+    login_account,
+)
+from listings.login_sessions import LoginSessions
 from listings.places import PlaceError, resolve
 from listings.web_support import ext as _ext
 from listings.web_support import login_required as _login_required
-from shared.auth import Principal, session_login
+from shared.auth import session_id_of, session_login
 
 bp = Blueprint("account_pages", __name__, template_folder="templates")
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10/hour", methods=["POST"])
+@limiter.limit(REGISTRATIONS_PER_ADDRESS, methods=["POST"])
 def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
@@ -35,8 +44,7 @@ def register() -> str | Response:
             form.email.errors = [_("An account with this e-mail already exists. Log in instead.")]
         else:
             member = registration.member
-            principal = Principal(registration.organisation.id, member.id, member.role)
-            session_login(session, principal, member.language, datetime.now(UTC))
+            _log_in(member.id, member.language)
             flash(
                 _(
                     "Welcome! Your organisation is registered. Keep this API token, "
@@ -49,7 +57,8 @@ def register() -> str | Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
+@limiter.limit(LOGINS_PER_ADDRESS, methods=["POST"])
+@limiter.limit(LOGINS_PER_ACCOUNT, key_func=login_account, methods=["POST"])
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
@@ -59,7 +68,7 @@ def login() -> str | Response:
             form.password.errors = [_("Wrong e-mail or password.")]
         else:
             principal, language = found
-            session_login(session, principal, language, datetime.now(UTC))
+            _log_in(principal.user_id or "", language)
             target = request.args.get("next", "")
             # Only local paths: never bounce a member to another site after login.
             return redirect(
@@ -70,10 +79,32 @@ def login() -> str | Response:
     return render_template("login.html", form=form)
 
 
+def _log_in(member_id: str, language: str) -> None:
+    logins: LoginSessions = _ext("logins")
+    session_login(session, logins.open(member_id, datetime.now(UTC)), language)
+
+
 @bp.post("/logout")
 def logout() -> Response:
+    """End this login on the server: the cookie, even if someone kept it, opens nothing."""
+    session_id = session_id_of(session)
+    if session_id is not None:
+        _ext("logins").close(session_id, datetime.now(UTC))
     session.clear()
     flash(_("You are logged out."))
+    return redirect(url_for("pages.home"))
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere() -> Response:
+    """End every login of this member, on every device and in every service."""
+    principal = _login_required()
+    if isinstance(principal, Response):
+        return principal
+    if principal.user_id:
+        _ext("logins").close_all(principal.user_id, datetime.now(UTC))
+    session.clear()
+    flash(_("You are logged out on every device."))
     return redirect(url_for("pages.home"))
 
 
@@ -86,7 +117,8 @@ def tokens() -> str | Response:
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        _, new_token = accounts.create_token(principal.organisation_id, form.name.data or "")
+        with limiter.limit(TOKENS_PER_ORGANISATION, key_func=calling_organisation):
+            _, new_token = accounts.create_token(principal.organisation_id, form.name.data or "")
     listed = accounts.tokens(principal.organisation_id)
     return render_template("tokens.html", form=form, tokens=listed, new_token=new_token)
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, session
+from flask import abort, current_app, jsonify, redirect, render_template, request
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from shared.auth import bearer_token, principal_from_session
+from shared.auth import bearer_token
+from shared.edge import current_principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_TOKEN_KEY = "boucle.monitor_api_token"
@@ -29,7 +30,7 @@ def current_admin() -> str | None:
     presented = bearer_token(request.headers.get("Authorization"))
     if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
         return API_TOKEN_CALLER
-    principal = principal_from_session(session)
+    principal = current_principal()
     if principal is not None and principal.is_admin:
         return principal.user_id or principal.organisation_id
     return None
@@ -42,7 +43,7 @@ def admin_page(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_admin() is not None:
             return view(*args, **kwargs)
-        if principal_from_session(session) is None:
+        if current_principal() is None:
             return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
         return render_template("monitor/forbidden.html"), 403
 
@@ -59,7 +60,7 @@ def refuse_non_admin() -> Any:
         if request.method not in SAFE_METHODS and admin != API_TOKEN_CALLER:
             _require_csrf()
         return None
-    if principal_from_session(session) is None:
+    if current_principal() is None:
         response = jsonify(code=401, status="Unauthorized", message="log in as an admin")
         response.status_code = 401
         response.headers["WWW-Authenticate"] = "Bearer"

@@ -11,12 +11,16 @@ from flask import Flask
 from geopy.geocoders.base import Geocoder
 
 from listings.accounts import AccountService
+from listings.api_reference import remote_parts
 from listings.app import create_app as build_app
 from listings.exchange_service import ExchangeService
 from listings.impact import OrganisationImpact
+from listings.login_sessions import LoginSessions
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
+from services.serving import serve
+from services.stack import Ports
 from shared.db import database_check, service_database
 from shared.geo.gazetteer import GazetteerGeocoder
 from shared.logs import configure_logging
@@ -51,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = build_app(
         listings=ListingService(sessions, settings.topics.listings),
         accounts=AccountService(sessions, settings.topics.organisations),
+        logins=LoginSessions(sessions),
         exchanges=ExchangeService(sessions, settings.topics),
         impact=OrganisationImpact(sessions, lambda c: [c, *taxonomy.ancestors(c)]),
         search=ListingSearch(sessions, taxonomy),
@@ -61,6 +66,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         secret_key=settings.secret_key,
         secure_cookies=not settings.is_development,
         rate_limits=os.environ.get("RATE_LIMITS", "on") != "off",
+        ratelimit_storage_uri=settings.ratelimit_storage_uri,
+        proxy_hops=settings.trusted_proxy_hops,
+        api_parts=remote_parts(os.environ),
     )
     register_metrics(app)
     return app
+
+
+def main() -> None:
+    """`boucle-listings-web`: serve the app under gunicorn (BIND, default 127.0.0.1:8001)."""
+    serve("listings-web", create_app, Ports().listings)

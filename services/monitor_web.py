@@ -16,6 +16,8 @@ from monitor.config import MonitorConfig
 from monitor.kafka_gateway import ClusterInspector, TopicFollower
 from monitor.service import MonitorService
 from monitor.workers import Workers
+from services.serving import serve
+from services.stack import Ports
 from shared.kafka import KafkaPublisher
 from shared.logs import configure_logging
 from shared.settings import Settings
@@ -79,7 +81,13 @@ def create_app(settings: Settings | None = None, config: MonitorConfig | None = 
         settings.secret_key,
         health_checks={"follower": lambda: service.tail.last_seq},
         secure_cookies=not settings.is_development,
+        proxy_hops=settings.trusted_proxy_hops,
     )
     app.extensions[WORKERS_KEY] = workers
     app.extensions[SHUTDOWN_KEY] = shut_down
     return app
+
+
+def main() -> None:
+    """`boucle-monitor-web`: ONE gunicorn worker (BIND, default port 8006), threads for tails."""
+    serve("monitor-web", create_app, Ports().monitor, threads=16, single_worker=True)

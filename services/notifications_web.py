@@ -16,6 +16,8 @@ from notifications.store import AlertStore
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.web.context import WebServices
 from notifications.wiring import category_choices, category_label, webhook_policy
+from services.serving import serve
+from services.stack import Ports
 from shared.db import database_check, service_database
 from shared.logs import configure_logging
 from shared.metrics import register_metrics
@@ -48,6 +50,12 @@ def create_app(settings: Settings | None = None, config: NotifierConfig | None =
         health_checks={"database": database_check(engine)},
         secret_key=settings.secret_key,
         secure_cookies=not settings.is_development,
+        proxy_hops=settings.trusted_proxy_hops,
     )
     register_metrics(app)
     return app
+
+
+def main() -> None:
+    """`boucle-notifications-web`: serve the app under gunicorn (BIND, default port 8002)."""
+    serve("notifications-web", create_app, Ports().notifications)

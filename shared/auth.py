@@ -1,10 +1,11 @@
 """Who is calling: the contract every web service shares for sessions and API tokens.
 
-The listings service owns accounts. When a member logs in it writes the keys below into the
-Flask session (a cookie signed with the shared SECRET_KEY, named SESSION_COOKIE_NAME), so
-every web service behind the router recognises the same login without reading the listings
-tables. API tokens are random strings; services compare SHA-256 digests only, and learn an
-organisation's live digests from the `organisations` topic.
+The listings service owns accounts. When a member logs in it opens a server-side session
+(its id in the Flask session cookie, signed with the shared SECRET_KEY, named
+SESSION_COOKIE_NAME) and only listings can say whether that session, or an API token, is
+still good. The edge asks it once per request and forwards the answer to every service as a
+signed identity (shared/identity.py, ADR 0007). API tokens are random strings; only their
+SHA-256 digests are stored.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 SESSION_COOKIE_NAME = "boucle_session"
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_PREFIX = "bcl_"
 
-# Keys of the Flask session that make up a login.
-USER_ID, ORGANISATION_ID, ROLE, LANGUAGE, EXPIRES = (
-    "user_id",
-    "organisation_id",
-    "role",
-    "lang",
-    "expires_at",
-)
+# Keys of the Flask session: the server-side login it points to, and the reader's language.
+# Role and organisation are not kept in the cookie: listings reads them on every request, so a
+# demotion or removal holds at once.
+SESSION_ID, LANGUAGE = ("sid", "lang")
 
 
 @dataclass(frozen=True)
@@ -45,29 +42,22 @@ class Principal:
         return self.role == "admin"
 
 
-def session_login(session: Any, principal: Principal, language: str, now: datetime) -> None:
-    """Write a login into a Flask session (listings does this after checking the password)."""
+def session_login(session: Any, session_id: str, language: str) -> None:
+    """Point a Flask session at a login listings opened (after checking the password)."""
     session.clear()
-    session[USER_ID] = principal.user_id
-    session[ORGANISATION_ID] = principal.organisation_id
-    session[ROLE] = principal.role
+    session[SESSION_ID] = session_id
     session[LANGUAGE] = language
-    session[EXPIRES] = (now + SESSION_LIFETIME).timestamp()
 
 
-def principal_from_session(
-    session: Mapping[str, Any], now: datetime | None = None
-) -> Principal | None:
-    """The logged-in member, or None when there is no login or it has expired."""
-    user_id, organisation_id = session.get(USER_ID), session.get(ORGANISATION_ID)
-    expires = session.get(EXPIRES)
-    if not user_id or not organisation_id or not isinstance(expires, int | float):
-        return None
-    if (now or datetime.now(UTC)).timestamp() >= expires:
-        return None
-    return Principal(
-        organisation_id=organisation_id, user_id=user_id, role=session.get(ROLE, "member")
-    )
+def session_id_of(session: Mapping[str, Any]) -> str | None:
+    """The server-side login a Flask session points to, or None."""
+    found = session.get(SESSION_ID)
+    return found if isinstance(found, str) and found else None
+
+
+def new_session_id() -> str:
+    """A fresh login id: kept in the member's cookie, stored only as its digest."""
+    return secrets.token_urlsafe(32)
 
 
 def new_api_token() -> str:

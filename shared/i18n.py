@@ -9,6 +9,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
 from shared.auth import LANGUAGE
+from shared.edge import forwarded_identity
 
 SUPPORTED_LANGUAGES = ("fr", "de", "en")
 DEFAULT_LANGUAGE = "en"
@@ -23,6 +24,9 @@ def select_language() -> str:
     chosen = session.get(LANGUAGE)
     if chosen in SUPPORTED_LANGUAGES:
         return str(chosen)
+    identity = forwarded_identity()
+    if identity is not None and identity.language in SUPPORTED_LANGUAGES:
+        return identity.language
     return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or DEFAULT_LANGUAGE
 
 

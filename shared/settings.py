@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from shared.identity import IdentitySigner
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Where `make run` keeps its SQLite files, broker log dir and caught e-mails.
 DEFAULT_VAR_DIR = Path(os.environ.get("BOUCLE_VAR_DIR", str(REPO_ROOT / "var")))
@@ -133,6 +135,11 @@ class Settings:
     # How often the relay looks for new outbox rows: the floor of a listing-to-match latency.
     outbox_poll_interval_s: float = 0.05
     retention: Retention = field(default_factory=Retention)
+    # Proxies in front of the web services whose X-Forwarded-* headers are believed: one,
+    # Caddy (or the Python router). 0 when a service is reached directly.
+    trusted_proxy_hops: int = 1
+    # Where rate-limit counters live: memory for one process, Redis when several serve.
+    ratelimit_storage_uri: str = "memory://"
 
     @property
     def is_development(self) -> bool:
@@ -171,4 +178,11 @@ class Settings:
             kafka_request_timeout_ms=int(env.get("KAFKA_REQUEST_TIMEOUT_MS", "10000")),
             outbox_poll_interval_s=float(env.get("OUTBOX_POLL_INTERVAL_S", "0.05")),
             retention=Retention.from_env(env),
+            trusted_proxy_hops=int(env.get("TRUSTED_PROXY_HOPS", "1")),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
         )
+
+    @property
+    def identity_signer(self) -> IdentitySigner:
+        """Signs and checks the identity the edge forwards to every service (ADR 0007)."""
+        return IdentitySigner(self.secret_key)

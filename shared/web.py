@@ -11,7 +11,8 @@ from flask import Flask, jsonify
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME, principal_from_session
+from shared.auth import SESSION_COOKIE_NAME, SESSION_LIFETIME
+from shared.edge import current_principal
 
 
 class _BadRequestParser(FlaskParser):
@@ -101,4 +102,4 @@ def register_page_frame(app: Flask) -> None:
 
     @app.context_processor
     def _principal() -> dict[str, Any]:
-        return {"principal": principal_from_session(flask.session)}
+        return {"principal": current_principal()}

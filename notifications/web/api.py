@@ -13,8 +13,8 @@ from notifications.web.context import (
     api_organisation,
     is_id,
     services,
-    token_organisation,
 )
+from shared.edge import current_principal
 from shared.text import SINGLE_LINE
 from shared.web import Blueprint
 
@@ -69,6 +69,11 @@ class MarkedOut(Schema):
 MISSING_LISTING = {"listing_id": ["Missing data for required field."]}
 
 
+def _caller_organisation() -> str | None:
+    principal = current_principal()
+    return None if principal is None else principal.organisation_id
+
+
 @blp.route("/alerts")
 class Alerts(MethodView):
     @blp.arguments(AlertQuery, location="query")
@@ -78,16 +83,14 @@ class Alerts(MethodView):
         listing_id = query.get("listing_id")
         store = services().alerts
         if listing_id is None:
-            caller = token_organisation()
+            caller = _caller_organisation()
             if caller is None:
                 api_error(400, "Give a listing_id, or an API token.", MISSING_LISTING)
             return store.inbox(caller, limit=query["limit"])
         owner = store.owner_of_listing(listing_id)
         if owner is None:
-            # Nothing to show, nothing to protect. (A token minted a moment ago may not have
-            # reached the projection yet; by the time alerts exist, it has.)
-            return []
-        caller = token_organisation()
+            return []  # nothing to show, nothing to protect
+        caller = _caller_organisation()
         if caller is None and services().organisations.get(owner) is not None:
             api_error(401, "This listing belongs to an organisation: send its API token.")
         if caller is not None and caller != owner:

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
 
-from flask import abort, current_app, jsonify, redirect, request, session
+from flask import abort, current_app, jsonify, redirect, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.channels.netguard import Target
 from notifications.organisations import OrganisationStore
 from notifications.store import AlertStore
 from notifications.unsubscribe import UnsubscribeTokens
-from shared.auth import Principal, bearer_token, principal_from_session
+from shared.auth import Principal
+from shared.edge import current_principal
 
 
 @dataclass(frozen=True)
@@ -67,28 +68,22 @@ def is_id(value: str) -> bool:
     return True
 
 
-def token_organisation() -> str | None:
-    """The organisation whose API token the request carries; 401 for a token we don't know."""
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        return None
-    organisation_id = services().organisations.organisation_for_token(token)
-    if organisation_id is None:
-        api_error(401, "The API token is not valid (or was revoked).")
-    return organisation_id
-
-
 def api_organisation() -> str:
-    """The calling organisation; 401 when the request carries no valid bearer token."""
-    organisation_id = token_organisation()
-    if organisation_id is None:
+    """The calling organisation; 401 when the edge vouches for no one.
+
+    The edge has already refused a token that is not valid (ADR 0007), so an anonymous
+    request here simply sent none.
+    """
+    principal = current_principal()
+    if principal is None:
         api_error(401, "Send your organisation's API token: Authorization: Bearer <token>.")
-    return organisation_id
+    return principal.organisation_id
 
 
 def member() -> Principal | None:
-    """The logged-in member of this page request, or None."""
-    return principal_from_session(session)
+    """The logged-in member of this page request, or None (an API token is no member)."""
+    principal = current_principal()
+    return principal if principal is not None and principal.user_id else None
 
 
 def login_redirect() -> Any:

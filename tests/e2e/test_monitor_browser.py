@@ -7,16 +7,16 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from shared.auth import SESSION_COOKIE_NAME, Principal, session_login
+from shared.auth import Principal
 from shared.kafka import KafkaPublisher
 from tests.conftest import IN_CI
+from tests.edge_identity import identity_headers
 from tests.integration.kafka_helpers import wait_for
 from tests.integration.monitor_helpers import (
     listing_event,
@@ -70,20 +70,19 @@ def served(kafka_bootstrap: str, topic_prefix: str) -> Iterator[tuple[Flask, str
             server.shutdown()
 
 
-def admin_cookie(app: Flask, base_url: str) -> dict[str, Any]:
-    """The session cookie a logged-in admin would carry, signed with the app's key."""
-    session: dict[str, Any] = {}
-    session_login(session, Principal("org-admin", "admin-1", "admin"), "en", datetime.now(UTC))
-    value = app.session_interface.get_signing_serializer(app).dumps(session)  # type: ignore[attr-defined]
-    return {"name": SESSION_COOKIE_NAME, "value": value, "url": base_url}
+def as_admin(browser: Any, app: Flask) -> Any:
+    """A browser context whose requests carry an admin's identity, as the edge forwards it."""
+    context = browser.new_context()
+    principal = Principal("org-admin", "admin-1", "admin")
+    context.set_extra_http_headers(identity_headers(principal, app.secret_key))
+    return context
 
 
 def test_the_live_tail_shows_an_event_produced_after_the_page_opened(
     browser: Any, served: tuple[Flask, str], kafka_bootstrap: str, topic_prefix: str
 ):
     app, base_url = served
-    context = browser.new_context()
-    context.add_cookies([admin_cookie(app, base_url)])
+    context = as_admin(browser, app)
     page = context.new_page()
     page.goto(f"{base_url}/monitor/tail", timeout=20_000)
     page.wait_for_selector("#tail-status:has-text('Live')", timeout=20_000)
@@ -112,8 +111,7 @@ def test_the_map_shows_a_marker_per_active_listing(
     publisher.close()
     wait_for(lambda: len(app.extensions["boucle.monitor"].activity.active_listings()) == 2)
 
-    context = browser.new_context()
-    context.add_cookies([admin_cookie(app, base_url)])
+    context = as_admin(browser, app)
     page = context.new_page()
     page.goto(f"{base_url}/monitor/activity", timeout=20_000)
     page.wait_for_selector("path.listing-offer", timeout=20_000)

@@ -12,11 +12,12 @@ from flask import Flask
 
 from monitor.config import MonitorConfig
 from services.monitor_web import SHUTDOWN_KEY, create_app
-from shared.auth import Principal, session_login
+from shared.auth import Principal
 from shared.event_schemas import MATCH_FOUND
 from shared.events import Event, typed_data
 from shared.kafka import ensure_topics, standard_topics
 from shared.settings import Settings
+from tests.edge_identity import act_as
 
 LISTING_PUBLISHED = "boucle.listing.published"
 
@@ -52,8 +53,7 @@ def running_monitor(
 
 def log_in(client: Any, role: str = "admin") -> None:
     """Give the test client a session of the shared login contract."""
-    with client.session_transaction() as session:
-        session_login(session, Principal("org-admin", "admin-1", role), "en", datetime.now(UTC))
+    act_as(client, Principal("org-admin", "admin-1", role), client.application.secret_key)
 
 
 def body(response: Any) -> Any:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
 
-from shared.auth import Principal, session_login
 from tests.conftest import random_id
 from tests.integration.listings_client import listing_body, listings_app, register
 
@@ -141,6 +139,11 @@ def test_another_organisation_cannot_edit_or_withdraw_a_listing(client, postgres
     assert client.get(f"/api/v1/listings/{listing['id']}").get_json()["status"] == "published"
 
 
+def log_in(client: FlaskClient, email: str, password: str) -> None:
+    form = {"csrf_token": csrf(client, "/login"), "email": email, "password": password}
+    assert client.post("/login", data=form).status_code == 302
+
+
 def test_a_wrong_password_is_refused_beside_the_field(client):
     email = sign_up(client)
     client.post("/logout", data={"csrf_token": csrf(client, "/my/listings")})
@@ -203,9 +206,9 @@ def test_an_admin_moderates_another_organisations_listing(client):
     listing = client.post(
         "/api/v1/listings", json=listing_body(), headers=owner["headers"]
     ).get_json()
-    with client.session_transaction() as session:
-        admin = Principal(organisation_id="admins", user_id="admin-1", role="admin")
-        session_login(session, admin, "en", datetime.now(UTC))
+    admin_email = f"{random_id('admin')}@example.org"
+    client.application.extensions["boucle.accounts"].make_admin(admin_email, "a long passphrase")
+    log_in(client, admin_email, "a long passphrase")
     token = csrf(client, f"/listings/{listing['id']}")
     client.post(
         f"/listings/{listing['id']}/action", data={"csrf_token": token, "action": "withdraw"}

@@ -22,12 +22,13 @@ from notifications.tables import WebhookEndpointRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from services.notifications_web import create_app
-from shared.auth import Principal, new_api_token, session_login, token_digest
+from shared.auth import Principal, new_api_token, token_digest
 from shared.db import unit_of_work
 from shared.events import Event, typed_data
 from shared.settings import Settings
 from shared.taxonomy import Taxonomy
 from tests.conftest import random_id
+from tests.edge_identity import act_as, identity_headers
 from tests.integration.test_notif_support import (
     SECRET_KEY,
     listing_event,
@@ -74,6 +75,8 @@ def world(module_postgres_url: str) -> Iterator[World]:
         lineage(Taxonomy.load_default()),
         NotifierConfig().zone,
     )
+    # The edge resolves a token to its organisation (listings answers it); here the test does.
+    TOKEN_OWNERS.update({buyer_token: buyer, seller_token: seller})
     yield World(app, buyer, seller, buyer_token, seller_token, member, handler)
 
 
@@ -82,16 +85,21 @@ def client(world: World) -> FlaskClient:
     return world.app.test_client()
 
 
+TOKEN_OWNERS: dict[str, str] = {}
+
+
 def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    """What reaches the service for a request with this token: the edge's signed identity."""
+    owner = TOKEN_OWNERS.get(token)
+    if owner is None:
+        return {"Authorization": f"Bearer {token}"}  # the edge would have refused it already
+    return identity_headers(Principal(organisation_id=owner), SECRET_KEY)
 
 
 def logged_in(
     client: FlaskClient, organisation_id: str, user_id: str, language: str = "en"
 ) -> FlaskClient:
-    with client.session_transaction() as session:
-        session_login(session, Principal(organisation_id, user_id), language, datetime.now(UTC))
-    return client
+    return act_as(client, Principal(organisation_id, user_id), SECRET_KEY, language)
 
 
 def csrf_token(page: str, name: str = "csrf_token") -> str:
@@ -109,9 +117,15 @@ def new_match(world: World, title: str = "Euro pallets") -> Event:
 # --- API: tokens and webhooks ------------------------------------------------------------
 
 
-def test_the_webhooks_api_wants_a_valid_token(client: FlaskClient) -> None:
+def test_the_webhooks_api_wants_a_valid_token(client: FlaskClient, world: World) -> None:
     assert client.get("/api/v1/webhooks").status_code == 401
     assert client.get("/api/v1/webhooks", headers=bearer("bcl_not-a-token")).status_code == 401
+    # An identity the edge did not sign (another key) or signed long ago is refused, not
+    # taken for an anonymous call.
+    forged = identity_headers(Principal(organisation_id=world.buyer), "another-key")
+    refused = client.get("/api/v1/webhooks", headers=forged)
+    assert refused.status_code == 401
+    assert "signature" in refused.get_json()["message"]
 
 
 def test_registering_a_webhook_answers_with_its_secret_once(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +13,8 @@ from monitor.config import MonitorConfig
 from monitor.domain.records import RawRecord
 from monitor.domain.streams import GroupState, TopicState
 from monitor.service import MonitorService
-from shared.auth import Principal, session_login
+from shared.auth import Principal
+from tests.edge_identity import act_as
 
 
 def body(response: Any) -> Any:
@@ -100,8 +100,7 @@ def app(service: MonitorService) -> Flask:
 
 
 def login(client: Any, role: str) -> None:
-    with client.session_transaction() as session:
-        session_login(session, Principal("org-1", "user-1", role), "en", datetime.now(UTC))
+    act_as(client, Principal("org-1", "user-1", role), "test-secret")
 
 
 @pytest.mark.parametrize("path", PAGES)
