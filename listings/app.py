@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
 from shared.i18n import init_i18n
+from shared.security_headers import install_security_headers, tile_source
 from shared.taxonomy import Taxonomy
 from shared.web import register_health, register_page_frame, session_config
 
@@ -99,6 +101,9 @@ def create_app(
     app.register_blueprint(web_exchanges.bp)
     register_error_pages(app)
     register_health(app, health_checks)
+    # The browse map's tiles (MAP_TILE_URL, as listings/web.py reads it) are its only images
+    # from elsewhere.
+    install_security_headers(app, [tile_source(os.environ.get("MAP_TILE_URL", ""))])
     app.jinja_env.globals.update(
         unit_label=_label(UNIT_LABELS),
         status_label=_label(STATUS_LABELS),

@@ -17,6 +17,7 @@ from monitor.errors import BrokerUnavailable
 from monitor.service import MonitorService
 from shared.i18n import init_i18n
 from shared.metrics import register_metrics
+from shared.security_headers import install_security_headers, tile_source
 from shared.web import register_health, register_json_errors, register_page_frame, session_config
 
 TRANSLATIONS = Path(__file__).with_name("translations")
@@ -49,6 +50,7 @@ def create_app(
     init_i18n(app, [TRANSLATIONS])
     register_health(app, health_checks)
     register_metrics(app)
+    install_security_headers(app, [tile_source(config.tile_url)])
     _register_errors(app)
     return app
 

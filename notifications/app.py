@@ -12,6 +12,7 @@ from flask_wtf import CSRFProtect
 from notifications.web import api, api_settings, pages, settings_pages
 from notifications.web.context import WebServices
 from shared.i18n import init_i18n
+from shared.security_headers import install_security_headers
 from shared.web import register_health, register_json_errors, register_page_frame, session_config
 
 TRANSLATIONS = Path(__file__).with_name("translations")
@@ -48,4 +49,5 @@ def create_app(
     init_i18n(app, [TRANSLATIONS])
     register_json_errors(app)
     register_health(app, health_checks)
+    install_security_headers(app)
     return app
