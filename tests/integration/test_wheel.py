@@ -11,10 +11,15 @@ from __future__ import annotations
 import gettext
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 import tomllib
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -129,23 +134,53 @@ def test_the_wheel_holds_every_package_and_declares_every_process(installed: Ins
         assert (installed.env / "bin" / name).exists(), f"no {name} command in the environment"
 
 
-def _script_case(name: str) -> Any:
-    module = SCRIPTS[name].split(":")[0]
-    source = ROOT / Path(*module.split(".")).with_suffix(".py")
-    missing = pytest.mark.skipif(
-        not source.exists(),
-        reason=f"{module} ({source.relative_to(ROOT)}) is not written yet: the live-feeds process",
-    )
-    return pytest.param(name, id=name, marks=[missing] if not source.exists() else [])
-
-
-@pytest.mark.parametrize("name", [_script_case(n) for n in SCRIPTS])
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_every_process_entry_point_loads_from_the_installed_wheel(installed: Installed, name: str):
     loaded = installed.scripts[name]
     assert "error" not in loaded, f"{name} = {SCRIPTS[name]}: {loaded.get('error')}"
     assert loaded["callable"], f"{SCRIPTS[name]} is not callable"
     # From the wheel's installation, not from this checkout.
     assert Path(loaded["file"]).resolve().is_relative_to(installed.site.resolve())
+
+
+def test_a_server_command_serves_http_from_the_installed_wheel(installed: Installed):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    # Nothing listens on port 1: the router must say listings is down, not hang or crash.
+    env.update(BIND=f"127.0.0.1:{port}", LISTINGS_URL="http://127.0.0.1:1")
+    router = subprocess.Popen(
+        [str(installed.env / "bin" / "boucle-router")],
+        cwd=installed.cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        answer = _first_answer(f"http://127.0.0.1:{port}/health/listings", router, deadline=30)
+        assert answer.code == 503
+        assert json.load(answer)["services"]["listings"]["status"] == "down"
+    finally:
+        os.killpg(router.pid, signal.SIGTERM)
+        router.wait(timeout=15)
+    assert router.returncode == 0, router.stderr.read().decode() if router.stderr else ""
+
+
+def _first_answer(url: str, server: subprocess.Popen[bytes], deadline: float) -> Any:
+    """The server's first HTTP answer to `url` (an error status is an answer too)."""
+    give_up = time.monotonic() + deadline
+    while True:
+        assert server.poll() is None, "the server exited before answering"
+        try:
+            return urllib.request.urlopen(url, timeout=5)
+        except urllib.error.HTTPError as answer:
+            return answer
+        except OSError:
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(0.1)
 
 
 def test_a_one_shot_command_runs_from_the_installed_wheel(installed: Installed):
