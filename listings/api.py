@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
+from listings import api_examples as ex
 from listings import api_schemas as s
 from listings.auth import current_principal, require_principal
 from listings.domain import Listing
@@ -16,9 +17,9 @@ from listings.match_projection import CurrentMatch, MatchProjection
 from listings.places import PlaceError, locate, resolve
 from listings.search import ListingSearch, SearchPage, SearchQuery
 from listings.service import ListingService
-from shared.web import Blueprint
+from shared.openapi import ApiBlueprint
 
-blp = Blueprint("listings_api", __name__, url_prefix="/api/v1", description="Offers and needs")
+blp = ApiBlueprint("listings_api", __name__, url_prefix="/api/v1", description="Offers and needs")
 
 
 def _service() -> ListingService:
@@ -34,14 +35,16 @@ def _located(payload: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/listings")
 class Listings(MethodView):
-    @blp.arguments(s.ListingIn)
-    @blp.response(201, s.ListingOut)
+    @blp.token()
+    @blp.arguments(s.ListingIn, example=ex.LISTING_IN)
+    @blp.response(201, s.ListingOut, example=ex.LISTING_OUT)
     def post(self, payload: dict[str, Any]) -> Listing:
         """Post an offer or a need; it is published at once unless saved as a draft."""
         return _service().create(_located(payload), require_principal())
 
+    @blp.public()
     @blp.arguments(s.SearchArgs, location="query")
-    @blp.response(200, s.SearchPageOut)
+    @blp.response(200, s.SearchPageOut, example=ex.SEARCH_OUT)
     def get(self, args: dict[str, Any]) -> SearchPage:
         """Search published listings by kind, category (and its sub-categories) and place."""
         near = None
@@ -69,19 +72,22 @@ class Listings(MethodView):
 
 @blp.route("/listings/<listing_id>")
 class ListingById(MethodView):
-    @blp.response(200, s.ListingOut)
+    @blp.token_optional(404)
+    @blp.response(200, s.ListingOut, example=ex.LISTING_OUT)
     def get(self, listing_id: str) -> Listing:
         """One listing (drafts and closed ones only for their organisation)."""
         return _service().get(listing_id, current_principal())
 
-    @blp.arguments(s.ListingPatchIn(partial=True))
-    @blp.response(200, s.ListingOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.ListingPatchIn(partial=True), example=ex.LISTING_PATCH)
+    @blp.response(200, s.ListingOut, example=ex.LISTING_OUT)
     def patch(self, payload: dict[str, Any], listing_id: str) -> Listing:
         """Change a listing of your organisation."""
         payload.pop("draft", None)
         return _service().update(listing_id, _located(payload), require_principal())
 
-    @blp.response(200, s.ListingOut)
+    @blp.token(403, 404, 409)
+    @blp.response(200, s.ListingOut, example={**ex.LISTING_OUT, "status": "withdrawn"})
     def delete(self, listing_id: str) -> Listing:
         """Withdraw a listing of your organisation (it stays visible to you)."""
         return _service().act(listing_id, "withdraw", require_principal())
@@ -89,8 +95,9 @@ class ListingById(MethodView):
 
 @blp.route("/listings/<listing_id>/actions")
 class ListingActions(MethodView):
-    @blp.arguments(s.ActionIn)
-    @blp.response(200, s.ListingOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.ActionIn, example=ex.ACTION)
+    @blp.response(200, s.ListingOut, example={**ex.LISTING_OUT, "status": "reserved"})
     def post(self, payload: dict[str, Any], listing_id: str) -> Listing:
         """Publish a draft, reserve, release, close or withdraw a listing."""
         return _service().act(listing_id, payload["action"], require_principal())
@@ -98,7 +105,8 @@ class ListingActions(MethodView):
 
 @blp.route("/listings/<listing_id>/matches")
 class ListingMatches(MethodView):
-    @blp.response(200, s.MatchOut(many=True))
+    @blp.token(404)
+    @blp.response(200, s.MatchOut(many=True), example=ex.MATCHES_OUT)
     def get(self, listing_id: str) -> list[CurrentMatch]:
         """The listing's current matches, best first, with their reasons (owner only)."""
         principal = require_principal()

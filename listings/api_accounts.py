@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 
+from listings import api_examples as ex
 from listings import api_schemas as s
 from listings.accounts import AccountService
 from listings.auth import require_principal
@@ -19,11 +20,10 @@ from listings.limits import (
     limiter,
 )
 from listings.places import PlaceError, resolve
-from shared.i18n import SUPPORTED_LANGUAGES
+from shared.openapi import ApiBlueprint
 from shared.taxonomy import Taxonomy
-from shared.web import Blueprint
 
-blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Organisations")
+blp = ApiBlueprint("accounts_api", __name__, url_prefix="/api/v1", description="Organisations")
 
 
 def _accounts() -> AccountService:
@@ -36,8 +36,9 @@ class Organisations(MethodView):
         limiter.limit(REGISTRATIONS_PER_ADDRESS, methods=["POST"])
     ]
 
-    @blp.arguments(s.RegistrationIn)
-    @blp.response(201, s.RegistrationOut)
+    @blp.public(409, 429)
+    @blp.arguments(s.RegistrationIn, example=ex.REGISTRATION_IN)
+    @blp.response(201, s.RegistrationOut, example=ex.REGISTRATION_OUT)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Register an organisation and its first member; answers with an API token, once."""
         try:
@@ -57,7 +58,8 @@ class Organisations(MethodView):
 
 @blp.route("/organisations/me")
 class MyOrganisation(MethodView):
-    @blp.response(200, s.OrganisationOut)
+    @blp.token()
+    @blp.response(200, s.OrganisationOut, example=ex.ORGANISATION_OUT)
     def get(self) -> Any:
         """The caller's organisation."""
         return _accounts().organisation(require_principal().organisation_id)
@@ -69,13 +71,15 @@ class Tokens(MethodView):
         limiter.limit(TOKENS_PER_ORGANISATION, key_func=calling_organisation, methods=["POST"])
     ]
 
-    @blp.response(200, s.TokenOut(many=True))
+    @blp.token()
+    @blp.response(200, s.TokenOut(many=True), example=[{**ex.TOKEN_OUT, "token": None}])
     def get(self) -> Any:
         """The organisation's API tokens (never their values)."""
         return _accounts().tokens(require_principal().organisation_id)
 
-    @blp.arguments(s.TokenIn)
-    @blp.response(201, s.TokenOut)
+    @blp.token(429)
+    @blp.arguments(s.TokenIn, example=ex.TOKEN_IN)
+    @blp.response(201, s.TokenOut, example=ex.TOKEN_OUT)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create a token; its value is in this answer only."""
         row, token = _accounts().create_token(require_principal().organisation_id, payload["name"])
@@ -84,6 +88,7 @@ class Tokens(MethodView):
 
 @blp.route("/organisations/me/tokens/<token_id>")
 class TokenById(MethodView):
+    @blp.token(404)
     @blp.response(204)
     def delete(self, token_id: str) -> None:
         """Revoke a token at once."""
@@ -92,11 +97,15 @@ class TokenById(MethodView):
 
 @blp.route("/categories")
 class Categories(MethodView):
-    def get(self) -> Any:
+    @blp.public()
+    @blp.arguments(s.CategoriesQuery, location="query")
+    @blp.alt_response(
+        200, schema=s.CategoryTreeOut, example=ex.CATEGORIES_OUT, description="OK", success=True
+    )
+    def get(self, query: dict[str, Any]) -> Any:
         """The category tree (EU List of Waste materials, reusable goods, local produce)."""
         taxonomy: Taxonomy = current_app.extensions["boucle.taxonomy"]
-        asked = request.args.get("lang", "en")
-        lang = asked if asked in SUPPORTED_LANGUAGES else "en"
+        lang = query["lang"]
 
         def node(category_id: str) -> dict[str, Any]:
             category = taxonomy.get(category_id)

@@ -7,12 +7,13 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
+from listings import api_examples as ex
 from listings import exchange_schemas as s
 from listings.auth import require_principal
 from listings.exchange_service import ExchangeService, ExchangeView
-from shared.web import Blueprint
+from shared.openapi import ApiBlueprint
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "exchanges_api", __name__, url_prefix="/api/v1", description="Exchanges between members"
 )
 
@@ -23,8 +24,9 @@ def _service() -> ExchangeService:
 
 @blp.route("/listings/<listing_id>/exchanges")
 class ListingExchanges(MethodView):
-    @blp.arguments(s.RequestIn)
-    @blp.response(201, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.RequestIn, example=ex.REQUEST_IN)
+    @blp.response(201, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, payload: dict[str, Any], listing_id: str) -> ExchangeView:
         """Ask for part or all of a published listing, within a window, with a message."""
         return _service().request(listing_id, payload, require_principal())
@@ -32,7 +34,8 @@ class ListingExchanges(MethodView):
 
 @blp.route("/exchanges")
 class Exchanges(MethodView):
-    @blp.response(200, s.ExchangeOut(many=True))
+    @blp.token()
+    @blp.response(200, s.ExchangeOut(many=True), example=[ex.EXCHANGE_OUT])
     def get(self) -> list[ExchangeView]:
         """Your organisation's exchanges, as owner or requester, latest change first."""
         return _service().of_organisation(require_principal())
@@ -40,12 +43,14 @@ class Exchanges(MethodView):
 
 @blp.route("/exchanges/<exchange_id>")
 class ExchangeById(MethodView):
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(404)
+    @blp.response(200, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def get(self, exchange_id: str) -> ExchangeView:
         """One exchange with its messages; contacts are shown once it is accepted."""
         return _service().get(exchange_id, require_principal())
 
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.response(200, s.ExchangeOut, example={**ex.EXCHANGE_OUT, "status": "cancelled"})
     def delete(self, exchange_id: str) -> ExchangeView:
         """Cancel an exchange (an accepted quantity goes back to the listing)."""
         return _service().cancel(exchange_id, require_principal())
@@ -53,8 +58,9 @@ class ExchangeById(MethodView):
 
 @blp.route("/exchanges/<exchange_id>/answer")
 class ExchangeAnswer(MethodView):
-    @blp.arguments(s.AnswerIn)
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.AnswerIn, example=ex.ANSWER_IN)
+    @blp.response(200, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
         """Accept or decline the terms awaiting your answer."""
         return _service().answer(exchange_id, payload["action"], require_principal())
@@ -62,8 +68,9 @@ class ExchangeAnswer(MethodView):
 
 @blp.route("/exchanges/<exchange_id>/counter")
 class ExchangeCounter(MethodView):
-    @blp.arguments(s.TermsIn)
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.TermsIn, example=ex.TERMS_IN)
+    @blp.response(200, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
         """Propose other terms instead; the other side answers next."""
         return _service().answer(exchange_id, "counter", require_principal(), payload)
@@ -71,8 +78,9 @@ class ExchangeCounter(MethodView):
 
 @blp.route("/exchanges/<exchange_id>/messages")
 class ExchangeMessages(MethodView):
-    @blp.arguments(s.MessageIn)
-    @blp.response(201, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.MessageIn, example=ex.MESSAGE_IN)
+    @blp.response(201, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
         """Write to the other side of the exchange."""
         return _service().post_message(exchange_id, payload["text"], require_principal())
@@ -80,8 +88,9 @@ class ExchangeMessages(MethodView):
 
 @blp.route("/exchanges/<exchange_id>/handover")
 class ExchangeHandOver(MethodView):
-    @blp.arguments(s.HandOverIn)
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.HandOverIn, example=ex.HANDOVER_IN)
+    @blp.response(200, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
         """Confirm what changed hands; the exchange completes when both sides have."""
         return _service().hand_over(
@@ -91,8 +100,9 @@ class ExchangeHandOver(MethodView):
 
 @blp.route("/exchanges/<exchange_id>/problem")
 class ExchangeProblem(MethodView):
-    @blp.arguments(s.ProblemIn)
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.arguments(s.ProblemIn, example=ex.PROBLEM_IN)
+    @blp.response(200, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, payload: dict[str, Any], exchange_id: str) -> ExchangeView:
         """Report a no-show or another problem (the admins see it)."""
         return _service().report_problem(exchange_id, payload["text"], require_principal())
@@ -100,7 +110,8 @@ class ExchangeProblem(MethodView):
 
 @blp.route("/exchanges/<exchange_id>/stop-repeating")
 class ExchangeStopRepeating(MethodView):
-    @blp.response(200, s.ExchangeOut)
+    @blp.token(403, 404, 409)
+    @blp.response(200, s.ExchangeOut, example=ex.EXCHANGE_OUT)
     def post(self, exchange_id: str) -> ExchangeView:
         """End a standing order: the current occurrence is the last one."""
         return _service().stop_repeating(exchange_id, require_principal())

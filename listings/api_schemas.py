@@ -245,3 +245,23 @@ class TokenOut(Schema):
     created_at = fields.AwareDateTime()
     revoked_at = fields.AwareDateTime(allow_none=True)
     token = fields.String(metadata={"description": "only when just created"})
+
+
+class CategoriesQuery(Schema):
+    lang = Text(
+        load_default="en",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "language of each `label` (`labels` has them all)"},
+    )
+
+
+class CategoryOut(Schema):
+    id = fields.String()
+    label = fields.String(metadata={"description": "in the language asked for"})
+    labels = fields.Dict(keys=fields.String(), values=fields.String())
+    ewc = fields.String(allow_none=True, metadata={"description": "EU List of Waste code"})
+    children = fields.List(fields.Nested(lambda: CategoryOut()))
+
+
+class CategoryTreeOut(Schema):
+    roots = fields.List(fields.Nested(CategoryOut))

@@ -9,14 +9,15 @@ from flask import Response, abort, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from monitor import api_schemas as doc
 from monitor import serialize
 from monitor.access import current_admin, refuse_non_admin
 from monitor.errors import ReplayError
 from monitor.service import MonitorService
 from shared.impact.table import impact_csv
-from shared.web import Blueprint
+from shared.openapi import ApiBlueprint
 
-blp = Blueprint("monitor_api", __name__, url_prefix="/api/v1/monitor", description="Monitor")
+blp = ApiBlueprint("monitor_api", __name__, url_prefix="/api/v1/monitor", description="Monitor")
 blp.before_request(refuse_non_admin)  # every route of the API is for admins only
 SERVICE_KEY = "boucle.monitor"
 
@@ -39,8 +40,21 @@ class ActivityQuery(Schema):
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=366))
 
 
+def _answers(schema: type, example: str, status: int = 200) -> Any:
+    # Documents the answer only: the views build it with monitor/serialize.py.
+    return blp.alt_response(
+        status,
+        schema=schema,
+        example=doc.EXAMPLES[example],
+        description="OK" if status == 200 else "Accepted",
+        success=True,
+    )
+
+
 @blp.route("/topics")
 class Topics(MethodView):
+    @blp.admin(503)
+    @_answers(doc.TopicsOut, "topics")
     def get(self) -> Any:
         """Every topic: partitions, offsets, messages per minute."""
         return {"topics": [serialize.topic_dict(t) for t in monitor().topics()]}
@@ -48,6 +62,8 @@ class Topics(MethodView):
 
 @blp.route("/groups")
 class Groups(MethodView):
+    @blp.admin(503)
+    @_answers(doc.GroupsOut, "groups")
     def get(self) -> Any:
         """Every consumer group: state, members, lag per partition and its trend."""
         return {"groups": [serialize.group_dict(g) for g in monitor().groups()]}
@@ -55,6 +71,8 @@ class Groups(MethodView):
 
 @blp.route("/services")
 class Services(MethodView):
+    @blp.admin()
+    @_answers(doc.ServicesOut, "services")
     def get(self) -> Any:
         """Each service's health, as last polled."""
         return {"services": [serialize.service_dict(s) for s in monitor().services()]}
@@ -62,7 +80,9 @@ class Services(MethodView):
 
 @blp.route("/dead-letters")
 class DeadLetters(MethodView):
+    @blp.admin()
     @blp.arguments(DeadLetterQuery, location="query")
+    @_answers(doc.DeadLettersOut, "dead_letters")
     def get(self, query: dict[str, Any]) -> Any:
         """Open dead letters (not replayed), newest first."""
         letters = monitor().dead_letters.open_letters(query["topic"])
@@ -71,6 +91,8 @@ class DeadLetters(MethodView):
 
 @blp.route("/dead-letters/<string:topic>/<int:partition>/<int:offset>")
 class DeadLetter(MethodView):
+    @blp.admin(404)
+    @_answers(doc.DeadLetterFullOut, "dead_letter")
     def get(self, topic: str, partition: int, offset: int) -> Any:
         """One dead letter with its raw value, envelope and headers."""
         service = monitor()
@@ -85,6 +107,8 @@ class DeadLetter(MethodView):
 
 @blp.route("/dead-letters/<string:topic>/<int:partition>/<int:offset>/replay")
 class ReplayOne(MethodView):
+    @blp.admin(400, 404, 409, 503)
+    @_answers(doc.ReplayOneOut, "replayed", status=202)
     def post(self, topic: str, partition: int, offset: int) -> Any:
         """Re-publish one dead letter to its source topic."""
         replay = _replay(lambda s, by: [s.replay(f"{topic}:{partition}:{offset}", by)])
@@ -93,7 +117,9 @@ class ReplayOne(MethodView):
 
 @blp.route("/dead-letters/replay")
 class ReplayAll(MethodView):
-    @blp.arguments(ReplayAllRequest)
+    @blp.admin(404, 409, 503)
+    @blp.arguments(ReplayAllRequest, example={"topic": "matches.dlq"})
+    @_answers(doc.ReplayOneOut, "replayed", status=202)
     def post(self, body: dict[str, Any]) -> Any:
         """Re-publish every open dead letter (of one `.dlq` topic, or all)."""
         replays = _replay(lambda s, by: s.replay_all(by, body["topic"]))
@@ -119,6 +145,8 @@ def _replay(action: Any) -> list[dict[str, Any]]:
 
 @blp.route("/replays")
 class Replays(MethodView):
+    @blp.admin(503)
+    @_answers(doc.ReplaysOut, "replays")
     def get(self) -> Any:
         """Recent replays: pending, handled, or dead-lettered again."""
         return {"replays": [serialize.replay_dict(r) for r in monitor().replay_rows()]}
@@ -126,7 +154,9 @@ class Replays(MethodView):
 
 @blp.route("/activity")
 class Activity(MethodView):
+    @blp.admin()
     @blp.arguments(ActivityQuery, location="query")
+    @_answers(doc.ActivityOut, "activity")
     def get(self, query: dict[str, Any]) -> Any:
         """Listings published, matches found and alerts sent per day."""
         service = monitor()
@@ -136,6 +166,8 @@ class Activity(MethodView):
 
 @blp.route("/impact")
 class Impact(MethodView):
+    @blp.admin()
+    @_answers(doc.ImpactOut, "impact")
     def get(self) -> Any:
         """Quantities moved, CO2e avoided and distances, by material class."""
         service = monitor()
@@ -145,6 +177,15 @@ class Impact(MethodView):
 
 @blp.route("/impact.csv")
 class ImpactCsv(MethodView):
+    @blp.admin()
+    @blp.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type="text/csv",
+        example=doc.IMPACT_CSV,
+        description="The impact summary, one row per material class and a total",
+        success=True,
+    )
     def get(self) -> Any:
         """The impact summary as CSV."""
         return csv_response(monitor())

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from notifications.tables import AlertRow
+from notifications.web import api_examples as ex
 from notifications.web.context import (
     api_error,
     api_organisation,
@@ -15,11 +16,11 @@ from notifications.web.context import (
     services,
 )
 from shared.edge import current_principal
+from shared.openapi import ApiBlueprint
 from shared.text import SINGLE_LINE
-from shared.web import Blueprint
 
 PRINTABLE = validate.Regexp(SINGLE_LINE, error="Control characters are not allowed.")
-blp = Blueprint(
+blp = ApiBlueprint(
     "alerts_api", __name__, url_prefix="/api/v1", description="Alerts and the in-app inbox"
 )
 
@@ -76,8 +77,9 @@ def _caller_organisation() -> str | None:
 
 @blp.route("/alerts")
 class Alerts(MethodView):
+    @blp.token_optional(403)
     @blp.arguments(AlertQuery, location="query")
-    @blp.response(200, AlertOut(many=True))
+    @blp.response(200, AlertOut(many=True), example=[ex.ALERT])
     def get(self, query: dict[str, Any]) -> list[AlertRow]:
         """Your organisation's alerts (with a token), or those of one anonymous listing."""
         listing_id = query.get("listing_id")
@@ -100,8 +102,9 @@ class Alerts(MethodView):
 
 @blp.route("/inbox")
 class Inbox(MethodView):
+    @blp.token()
     @blp.arguments(InboxQuery, location="query")
-    @blp.response(200, InboxOut)
+    @blp.response(200, InboxOut, example=ex.INBOX)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The inbox: unread count and alerts, newest first."""
         organisation_id = api_organisation()
@@ -114,7 +117,8 @@ class Inbox(MethodView):
 
 @blp.route("/inbox/read")
 class ReadAll(MethodView):
-    @blp.response(200, MarkedOut)
+    @blp.token()
+    @blp.response(200, MarkedOut, example=ex.MARKED)
     def post(self) -> dict[str, int]:
         """Mark every alert read."""
         return {"marked": services().alerts.mark_read(api_organisation())}
@@ -122,7 +126,8 @@ class ReadAll(MethodView):
 
 @blp.route("/inbox/<alert_id>/read")
 class ReadOne(MethodView):
-    @blp.response(200, MarkedOut)
+    @blp.token(404)
+    @blp.response(200, MarkedOut, example=ex.MARKED)
     def post(self, alert_id: str) -> dict[str, int]:
         """Mark one alert read."""
         organisation_id = api_organisation()

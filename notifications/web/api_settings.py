@@ -17,12 +17,13 @@ from notifications.preference_store import (
     save_preferences,
 )
 from notifications.preferences import CONTACT, Preferences
+from notifications.web import api_examples as ex
 from notifications.web.api import PRINTABLE
 from notifications.web.context import api_error, api_organisation, is_id, services
 from shared.db import unit_of_work
-from shared.web import Blueprint
+from shared.openapi import ApiBlueprint
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "settings_api",
     __name__,
     url_prefix="/api/v1",
@@ -98,14 +99,16 @@ def preferences_from(document: dict[str, Any]) -> Preferences:
 
 @blp.route("/webhooks")
 class Webhooks(MethodView):
-    @blp.response(200, EndpointOut(many=True))
+    @blp.token()
+    @blp.response(200, EndpointOut(many=True), example=[ex.ENDPOINT])
     def get(self) -> list[Any]:
         """Your organisation's webhook endpoints (without their secrets)."""
         with unit_of_work(services().sessions) as session:
             return endpoints_of(session, api_organisation())
 
-    @blp.arguments(EndpointIn)
-    @blp.response(201, NewEndpointOut)
+    @blp.token()
+    @blp.arguments(EndpointIn, example=ex.ENDPOINT_IN)
+    @blp.response(201, NewEndpointOut, example=ex.NEW_ENDPOINT)
     def post(self, endpoint: dict[str, Any]) -> Any:
         """Register an endpoint; the answer carries its signing secret, this once."""
         organisation_id = api_organisation()
@@ -120,6 +123,7 @@ class Webhooks(MethodView):
 
 @blp.route("/webhooks/<endpoint_id>")
 class Webhook(MethodView):
+    @blp.token(404)
     @blp.response(204)
     def delete(self, endpoint_id: str) -> None:
         """Stop sending to an endpoint."""
@@ -131,15 +135,17 @@ class Webhook(MethodView):
 
 @blp.route("/notification-preferences")
 class NotificationPreferences(MethodView):
-    @blp.response(200, PreferencesSchema)
+    @blp.token()
+    @blp.response(200, PreferencesSchema, example=ex.PREFERENCES)
     def get(self) -> dict[str, Any]:
         """Your organisation's preferences (its contact address, webhooks and inbox)."""
         organisation_id = api_organisation()
         with unit_of_work(services().sessions) as session:
             return preferences_document(load_preferences(session, organisation_id, CONTACT))
 
-    @blp.arguments(PreferencesSchema)
-    @blp.response(200, PreferencesSchema)
+    @blp.token()
+    @blp.arguments(PreferencesSchema, example=ex.PREFERENCES)
+    @blp.response(200, PreferencesSchema, example=ex.PREFERENCES)
     def put(self, document: dict[str, Any]) -> dict[str, Any]:
         """Replace the preferences; they apply from the next alert on."""
         organisation_id = api_organisation()
