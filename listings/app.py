@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from geopy.geocoders.base import Geocoder
 
-from listings import api, api_accounts, api_exchanges, web, web_accounts, web_exchanges
+from listings import (
+    api,
+    api_accounts,
+    api_exchanges,
+    api_reference,
+    web,
+    web_accounts,
+    web_exchanges,
+)
 from listings.accounts import AccountService
+from listings.api_reference import RemotePart
 from listings.exchange_service import ExchangeService
 from listings.forms import UNIT_LABELS
 from listings.http_errors import register_error_pages
@@ -24,6 +33,7 @@ from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
 from shared.i18n import init_i18n
+from shared.openapi import Api
 from shared.security_headers import install_security_headers, tile_source
 from shared.taxonomy import Taxonomy
 from shared.web import register_health, register_page_frame, session_config
@@ -46,6 +56,18 @@ STATUS_LABELS = {
     "expired": _l("expired"),
 }
 
+API_DESCRIPTION = """Every API of the Boucle exchange: listings, organisations and their tokens,
+categories and exchanges (listings service); alerts, the inbox, webhooks and notification
+preferences (notifications service); the monitor (monitor service, for admins).
+
+**Authenticate** with your organisation's API token, shown once when it registers
+(`POST /api/v1/organisations`): `Authorization: Bearer <token>` (the *Authorize* button).
+In the browser a member's login cookie works too; a change made with it must send the
+page's CSRF token in `X-CSRFToken`. Operations without a lock are public.
+
+**Errors** are JSON `{code, status, message, errors?}`; `errors` names each field that was
+not valid and why (400)."""
+
 
 def create_app(
     *,
@@ -61,6 +83,7 @@ def create_app(
     secret_key: str,
     secure_cookies: bool = False,
     rate_limits: bool = True,
+    api_parts: Sequence[RemotePart] = (),
 ) -> Flask:
     """Build the Flask app around already wired use cases and adapters."""
     app = Flask(__name__)
@@ -70,11 +93,8 @@ def create_app(
         API_TITLE="Boucle",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/api/v1",
-        OPENAPI_JSON_PATH="openapi.json",
-        # Swagger UI is vendored from npm (swagger-ui-dist) into our static files: no CDN.
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+        # No OPENAPI_URL_PREFIX: api_reference serves the document merged with the other
+        # services' parts, and the page (Swagger UI vendored from npm swagger-ui-dist).
     )
     app.extensions.update(
         {
@@ -92,10 +112,13 @@ def create_app(
     limiter.init_app(app)
     init_i18n(app, [Path(__file__).with_name("translations")])
     register_page_frame(app)
-    rest = Api(app)
+    rest = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     for blueprint in (api.blp, api_accounts.blp, api_exchanges.blp):
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
+    app.extensions[api_reference.OWN_PART_KEY] = functools.cache(rest.spec.to_dict)
+    app.extensions[api_reference.PARTS_KEY] = tuple(api_parts)
+    app.register_blueprint(api_reference.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(web_accounts.bp)
     app.register_blueprint(web_exchanges.bp)

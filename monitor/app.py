@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
 from monitor import api, pages, pages_activity
@@ -17,6 +16,7 @@ from monitor.errors import BrokerUnavailable
 from monitor.service import MonitorService
 from shared.i18n import init_i18n
 from shared.metrics import register_metrics
+from shared.openapi import Api
 from shared.security_headers import install_security_headers, tile_source
 from shared.web import register_health, register_json_errors, register_page_frame, session_config
 
@@ -37,6 +37,10 @@ def create_app(
         API_TITLE="Boucle monitor",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
+        # The monitor's part of the API reference, under a prefix the edge sends here;
+        # listings merges it into /api/v1/openapi.json.
+        OPENAPI_URL_PREFIX="/api/v1/monitor",
+        OPENAPI_JSON_PATH="openapi.json",
     )
     app.config[API_TOKEN_KEY] = config.api_token
     app.config[pages_activity.TILE_URL_KEY] = config.tile_url

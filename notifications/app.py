@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
-from flask_smorest import Api
 from flask_wtf import CSRFProtect
 
 from notifications.web import api, api_settings, pages, settings_pages
 from notifications.web.context import WebServices
 from shared.i18n import init_i18n
+from shared.openapi import Api
 from shared.security_headers import install_security_headers
 from shared.web import register_health, register_json_errors, register_page_frame, session_config
 
