@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from listings.api_reference import remote_parts
 from monitor.config import MonitorConfig
 from notifications.config import NotifierConfig
 from services.router import DEFAULT_URLS
@@ -201,6 +202,13 @@ def test_the_monitor_and_the_router_reach_every_process_by_its_service_name():
     for url in monitor.services.values():
         assert urlsplit(url).hostname in SERVICES, url
         assert_reaches(url, str(urlsplit(url).hostname))
+
+
+def test_listings_fetches_the_api_reference_parts_from_the_services_that_serve_them():
+    # /api/v1/openapi.json merges the notifications and monitor parts listings fetches.
+    for part in remote_parts(environment("listings-web")):
+        url = urlsplit(part.url)
+        assert_reaches(f"{url.scheme}://{url.netloc}", f"{part.name}-web")
 
 
 def test_caddy_alone_is_published_and_serves_the_domain_with_tls():
