@@ -32,6 +32,7 @@ from listings.limits import limiter
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
+from shared.api_csrf import install_api_csrf
 from shared.i18n import init_i18n
 from shared.openapi import Api
 from shared.security_headers import install_security_headers, tile_source
@@ -115,7 +116,8 @@ def create_app(
     rest = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     for blueprint in (api.blp, api_accounts.blp, api_exchanges.blp):
         rest.register_blueprint(blueprint)
-        csrf.exempt(blueprint)  # bearer tokens, not cookies, authenticate the API
+        csrf.exempt(blueprint)  # forms' CSRF check; install_api_csrf guards cookie calls
+    install_api_csrf(app)
     app.extensions[api_reference.OWN_PART_KEY] = functools.cache(rest.spec.to_dict)
     app.extensions[api_reference.PARTS_KEY] = tuple(api_parts)
     app.register_blueprint(api_reference.bp)

@@ -10,6 +10,7 @@ from flask_wtf import CSRFProtect
 
 from notifications.web import api, api_settings, pages, settings_pages
 from notifications.web.context import WebServices
+from shared.api_csrf import install_api_csrf
 from shared.i18n import init_i18n
 from shared.openapi import Api
 from shared.security_headers import install_security_headers
@@ -40,7 +41,8 @@ def create_app(
     rest = Api(app)
     for blueprint in (api.blp, api_settings.blp):
         rest.register_blueprint(blueprint)
-        csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site forgery to fear
+        csrf.exempt(blueprint)  # forms' CSRF check; install_api_csrf guards cookie calls
+    install_api_csrf(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(settings_pages.bp)
     # One-click unsubscribe (RFC 8058) comes from mail clients: the signed token is the proof.
