@@ -58,8 +58,9 @@ class MatchingHandler:
             return  # published again since
         current = self._index.get(data.id)
         found = self._index.find_matches(current, self._clock()) if current else []
+        sides = _Sides()
         for match in found:
-            self._publish(match_found(match), data.id)
+            self._publish(match_found(match, sides), data.id)
         settled = MatchesSettled(data.id, data.kind, data.version, data.status)
         self._publish(Event(MATCHES_SETTLED, SOURCE, data.id, settled), data.id)
         log.info(
@@ -72,13 +73,14 @@ class MatchingHandler:
         )
 
 
-def match_found(match: Match) -> Event:
+def match_found(match: Match, sides: _Sides | None = None) -> Event:
     """The found event of a match, naming the versions it was computed from."""
+    side = (sides or _Sides()).of
     offer_country, need_country = match.countries
     data = MatchFound(
         match_id=match.id,
-        offer=_side(match.offer),
-        need=_side(match.need),
+        offer=side(match.offer),
+        need=side(match.need),
         score=match.score,
         reasons=MatchReasons(
             distance_km=match.distance_km,
@@ -91,6 +93,22 @@ def match_found(match: Match) -> Event:
         ),
     )
     return Event(type=MATCH_FOUND, source=SOURCE, subject=match.id, data=data)
+
+
+class _Sides:
+    """Each listing's side built once: a listing's own side is the same in all its matches
+    (the same object, so the encoder writes it out once too)."""
+
+    def __init__(self) -> None:
+        self._built: dict[int, tuple[ActiveListing, MatchSide]] = {}
+
+    def of(self, listing: ActiveListing) -> MatchSide:
+        held = self._built.get(id(listing))
+        if held is not None and held[0] is listing:
+            return held[1]
+        side = _side(listing)
+        self._built[id(listing)] = (listing, side)
+        return side
 
 
 def _side(listing: ActiveListing) -> MatchSide:

@@ -18,8 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from matching import geometry
-from matching.domain import NEED, OFFER, UNITS, ActiveListing, Match, match_id
-from matching.rules import days_left
+from matching.domain import NEED, OFFER, SECONDS_PER_DAY, UNITS, ActiveListing, Match, match_id
 from matching.spatial import CellIndex
 from matching.table import Codes, ListingTable, price_code
 from matching.vector import RELATIONS, Found, IntArray, Side, evaluate_many
@@ -107,21 +106,37 @@ class ListingIndex:
     def find_matches(self, listing: ActiveListing, now: float) -> list[Match]:
         """The listing's matches with their reasons, best first."""
         found = self.find(listing, now)
+        if not len(found):
+            return []
         mine = self._with_country(listing)
+        rows = found.rows.tolist()
+        others = self.table.get_many(found.rows)
+        ends = self.table.column("ends")[found.rows]
+        if mine.ends_at is not None:
+            ends = np.minimum(ends, mine.ends_at)
+        # Whole days before the pair's window closes (rules.days_left, for every pair).
+        days = [
+            None if end == math.inf else int((end - now) // SECONDS_PER_DAY)
+            for end in ends.tolist()
+        ]
+        scores = found.score.tolist()
+        distances = [round(d, 3) for d in found.distance_km.tolist()]
+        relations, fits = found.relation.tolist(), found.full_fit.tolist()
         matches = []
-        for i, row in enumerate(found.rows.tolist()):
-            other = self._with_country(self.table.get(row), row)
+        for i, other in enumerate(others):
+            if other.country is None:
+                other = self._with_country(other, rows[i])
             offer, need = (mine, other) if listing.kind == OFFER else (other, mine)
             matches.append(
                 Match(
                     id=match_id(offer.id, need.id),
                     offer=offer,
                     need=need,
-                    score=float(found.score[i]),
-                    distance_km=round(float(found.distance_km[i]), 3),
-                    category_relation=RELATIONS[int(found.relation[i])],
-                    quantity_fit="full" if found.full_fit[i] else "partial",
-                    days_left=days_left(offer, need, now),
+                    score=scores[i],
+                    distance_km=distances[i],
+                    category_relation=RELATIONS[relations[i]],
+                    quantity_fit="full" if fits[i] else "partial",
+                    days_left=days[i],
                     cross_border=None not in (offer.country, need.country)
                     and offer.country != need.country,
                     countries=(offer.country, need.country),

@@ -145,6 +145,37 @@ class ListingTable:
             max_price=_none_if(c["max_price"][row], math.nan),
         )
 
+    def get_many(self, rows: IntArray) -> list[ActiveListing]:
+        """The listings stored in `rows`, reading each column once (a listing's matches)."""
+        c = {name: self.columns[name][rows].tolist() for name in _COLUMNS}
+        organisations, categories = self.organisations.values, self.categories.values
+        units, countries = self.units.values, self.countries.values
+        return [
+            ActiveListing(
+                id=self.ids[row],
+                organisation_id=organisations[c["organisation"][i]],
+                kind=KINDS[c["kind"][i]],
+                category=categories[c["category"][i]],
+                lat=c["lat"][i],
+                lon=c["lon"][i],
+                quantity=c["quantity"][i],
+                unit=units[c["unit"][i]],
+                title=self.titles[row],
+                version=c["version"][i],
+                radius_km=c["radius"][i],
+                delivery_radius_km=_none_if_nan(c["delivery"][i]),
+                min_quantity=_none_if_nan(c["min_quantity"][i]),
+                starts_at=None if c["starts"][i] == -math.inf else c["starts"][i],
+                ends_at=None if c["ends"][i] == math.inf else c["ends"][i],
+                place=self.places[row],
+                country=countries[c["country"][i]] if c["country"][i] > 1 else None,
+                price_mode=PRICE_MODES[c["price_mode"][i]],
+                price_amount=_none_if_nan(c["price_amount"][i]),
+                max_price=_none_if_nan(c["max_price"][i]),
+            )
+            for i, row in enumerate(rows.tolist())
+        ]
+
     def _encode(self, listing: ActiveListing) -> dict[str, float | int]:
         return {
             "kind": KINDS.index(listing.kind),
@@ -188,3 +219,7 @@ def _none_if(value: np.floating, empty: float) -> float | None:
     if math.isnan(empty):
         return None if math.isnan(number) else number
     return None if number == empty else number
+
+
+def _none_if_nan(number: float) -> float | None:
+    return None if number != number else number  # NaN is the only value unequal to itself

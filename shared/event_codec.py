@@ -53,8 +53,7 @@ def dumper(schema: Schema) -> Callable[[Any], dict[str, Any]]:
 def _dump_converter(field: fields.Field) -> Convert | None:
     """How one field's value goes on the wire (None: as it is, e.g. a str)."""
     if isinstance(field, fields.Nested):
-        nested = field.schema
-        return dumper(nested)
+        return _remembering_the_last(dumper(field.schema))
     if isinstance(field, fields.List):
         inner = _dump_converter(field.inner)
         if inner is None:
@@ -73,6 +72,22 @@ def _dump_converter(field: fields.Field) -> Convert | None:
     if isinstance(field, fields.String | fields.Dict):
         return None
     raise TypeError(f"no fast encoding for {type(field).__name__}: add it to event_codec")
+
+
+def _remembering_the_last(dump: Callable[[Any], dict[str, Any]]) -> Convert:
+    # A listing's own side is the same object in each of its matches: written out once.
+    # The dataclasses are frozen, so the same object always gives the same mapping.
+    last: list[tuple[Any, dict[str, Any]]] = [(None, {})]
+
+    def remembered(obj: Any) -> dict[str, Any]:
+        held = last[0]  # one tuple, read and replaced whole: safe between threads
+        if held[0] is obj:
+            return held[1]
+        out = dump(obj)
+        last[0] = (obj, out)
+        return out
+
+    return remembered
 
 
 # ---------------------------------------------------------------------------- decoding

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +21,7 @@ from shared.events import (
     NewerSchemaVersion,
     decode_event,
     encode_event,
+    new_event_id,
     typed_data,
     validate_event,
 )
@@ -310,3 +314,26 @@ def test_a_retractions_reason_travels_as_retraction_reason() -> None:
     assert isinstance(decoded.data, MatchRetracted)
     assert decoded.data.reason == "offer reserved"
     assert decoded.data == retracted
+
+
+def test_event_ids_are_random_version_4_uuids() -> None:
+    ids = [listing_event().id for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+    assert all(uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+
+
+def test_event_ids_do_not_repeat_when_random_is_seeded_or_the_process_forks() -> None:
+    random.seed(14)
+    first = new_event_id()
+    random.seed(14)
+    assert new_event_id() != first
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child's next id, sent to the parent
+        os.write(writer, new_event_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    assert os.read(reader, 100).decode() != new_event_id()
+    os.close(reader)

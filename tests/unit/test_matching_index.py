@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 from geopy.distance import geodesic
 
 from matching.domain import ActiveListing
@@ -128,3 +129,31 @@ def test_candidates_come_from_nearby_cells_not_from_every_listing() -> None:
     need = listing("need", LUXEMBOURG, id="n", radius_km=5)
     found = index_of(*far_away, near, need).find(need, NOW)
     assert len(found) == 1 and found.candidates == 1
+
+
+def test_listings_read_column_by_column_are_the_listings_stored() -> None:
+    stored = [
+        listing("offer", METZ, id="bare"),
+        listing(
+            "need",
+            LUXEMBOURG,
+            id="full",
+            min_quantity=2.5,
+            starts_at=NOW - 10,
+            ends_at=NOW + 10,
+            place="Luxembourg",
+            country="LU",
+            max_price=0.0,
+        ),
+        listing(
+            "offer",
+            LIEGE,
+            id="priced",
+            delivery_radius_km=30.0,
+            price_mode="per_unit",
+            price_amount=4.5,
+        ),
+    ]
+    index = index_of(*stored)
+    rows = np.array([index.table.row_of[item.id] for item in stored], dtype=np.int64)
+    assert index.table.get_many(rows) == stored == [index.table.get(int(r)) for r in rows]

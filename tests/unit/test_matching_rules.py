@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import uuid
 
-from matching.domain import ActiveListing, Match, match_id
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matching.domain import MATCH_NAMESPACE, ActiveListing, Match, match_id
 from matching.rules import OUT_OF_RANGE, PRICE_TOO_HIGH, evaluate, rejection
 from shared.taxonomy import Taxonomy
 from tests.unit.matching_builders import LUXEMBOURG, METZ, listing
@@ -12,6 +16,7 @@ from tests.unit.matching_builders import LUXEMBOURG, METZ, listing
 TAXONOMY = Taxonomy.load_default()
 NOW = 1_800_000_000.0
 DAY = 86_400.0
+UNICODE = st.characters(exclude_categories=("Cs",))  # no lone surrogates: they cannot be encoded
 
 
 def check(offer: ActiveListing, need: ActiveListing) -> Match | None:
@@ -140,6 +145,11 @@ def test_the_same_pair_always_gets_the_same_match_id() -> None:
     assert match_id("o1", "n1") != match_id("n1", "o1")
     # Ids published before this issue stay valid.
     assert match_id("o1", "n1") == "76f904e1-3769-5610-bb9f-4f39ba008bdf"
+
+
+@given(st.text(UNICODE), st.text(UNICODE))
+def test_a_match_id_is_the_uuid5_of_the_pair_in_the_match_namespace(offer: str, need: str) -> None:
+    assert match_id(offer, need) == str(uuid.uuid5(MATCH_NAMESPACE, f"{offer}|{need}"))
 
 
 def test_a_need_can_take_free_offers_only_or_up_to_a_price() -> None:
