@@ -24,16 +24,21 @@ from listings import (
 )
 from listings.accounts import AccountService
 from listings.api_reference import RemotePart
+from listings.auth import bp as edge_auth_bp
+from listings.auth import resolve_caller
 from listings.exchange_service import ExchangeService
 from listings.forms import UNIT_LABELS
 from listings.http_errors import register_error_pages
 from listings.impact import OrganisationImpact
 from listings.limits import limiter
+from listings.login_sessions import LoginSessions
 from listings.match_projection import MatchProjection
 from listings.search import ListingSearch
 from listings.service import ListingService
 from shared.api_csrf import install_api_csrf
+from shared.edge import install_identity, trust_proxy
 from shared.i18n import init_i18n
+from shared.identity import IdentitySigner
 from shared.openapi import Api
 from shared.security_headers import install_security_headers, tile_source
 from shared.taxonomy import Taxonomy
@@ -81,9 +86,12 @@ def create_app(
     taxonomy: Taxonomy,
     geocoder: Geocoder,
     health_checks: dict[str, Callable[[], object]],
+    logins: LoginSessions,
     secret_key: str,
     secure_cookies: bool = False,
     rate_limits: bool = True,
+    ratelimit_storage_uri: str = "memory://",
+    proxy_hops: int = 0,
     api_parts: Sequence[RemotePart] = (),
 ) -> Flask:
     """Build the Flask app around already wired use cases and adapters."""
@@ -91,6 +99,7 @@ def create_app(
     app.config.update(session_config(secret_key, secure_cookies))
     app.config.update(
         RATELIMIT_ENABLED=rate_limits,
+        RATELIMIT_STORAGE_URI=ratelimit_storage_uri,
         API_TITLE="Boucle",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
@@ -101,6 +110,8 @@ def create_app(
         {
             "boucle.listing_service": listings,
             "boucle.accounts": accounts,
+            "boucle.logins": logins,
+            "boucle.identity_signer": IdentitySigner(secret_key),
             "boucle.exchanges": exchanges,
             "boucle.impact": impact,
             "boucle.listing_search": search,
@@ -109,6 +120,8 @@ def create_app(
             "boucle.geocoder": geocoder,
         }
     )
+    trust_proxy(app, proxy_hops)
+    install_identity(app, IdentitySigner(secret_key), resolve_caller)
     csrf = CSRFProtect(app)
     limiter.init_app(app)
     init_i18n(app, [Path(__file__).with_name("translations")])
@@ -118,6 +131,7 @@ def create_app(
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # forms' CSRF check; install_api_csrf guards cookie calls
     install_api_csrf(app)
+    app.register_blueprint(edge_auth_bp)
     app.extensions[api_reference.OWN_PART_KEY] = functools.cache(rest.spec.to_dict)
     app.extensions[api_reference.PARTS_KEY] = tuple(api_parts)
     app.register_blueprint(api_reference.bp)

@@ -15,7 +15,7 @@ from listings.accounts import AccountService
 from listings.login_sessions import LoginSessions
 from shared.auth import LANGUAGE, Principal, bearer_token, session_id_of
 from shared.edge import current_principal
-from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner
+from shared.identity import ANONYMOUS, IDENTITY_HEADER, Identity, IdentitySigner
 
 bp = Blueprint("edge_auth", __name__)
 #: Paths whose service accepts a bearer token of its own (MONITOR_API_TOKEN for scripts).
@@ -60,7 +60,8 @@ def identity() -> Response:
         principal = resolve_caller()
     except Unauthorized as exc:
         if request.headers.get("X-Forwarded-Uri", "").startswith(OWN_TOKEN_PATHS):
-            return Response(status=200)  # that service checks its own script token
+            # That service checks its own script token.
+            return Response(status=200, headers={IDENTITY_HEADER: ANONYMOUS})
 
         refused = jsonify(code=401, status="Unauthorized", message=exc.description)
         refused.status_code = 401
@@ -68,6 +69,7 @@ def identity() -> Response:
         return refused
     answer = Response(status=200)
     answer.headers["Cache-Control"] = "no-store"
+    answer.headers[IDENTITY_HEADER] = ANONYMOUS
     if principal is not None:
         signer: IdentitySigner = current_app.extensions["boucle.identity_signer"]
         language = str(session.get(LANGUAGE) or "") if principal.user_id else ""

@@ -14,7 +14,9 @@ from monitor.access import API_TOKEN_KEY
 from monitor.config import MonitorConfig
 from monitor.errors import BrokerUnavailable
 from monitor.service import MonitorService
+from shared.edge import install_identity, trust_proxy
 from shared.i18n import init_i18n
+from shared.identity import IdentitySigner
 from shared.metrics import register_metrics
 from shared.openapi import Api
 from shared.security_headers import install_security_headers, tile_source
@@ -29,6 +31,7 @@ def create_app(
     secret_key: str,
     health_checks: dict[str, Callable[[], object]],
     secure_cookies: bool = False,
+    proxy_hops: int = 0,
 ) -> Flask:
     """Build the monitor app around an already wired MonitorService."""
     app = Flask(__name__, static_folder="static", static_url_path="/monitor/static")
@@ -46,6 +49,9 @@ def create_app(
     app.config[pages_activity.TILE_URL_KEY] = config.tile_url
     app.config[pages_activity.TILE_ATTRIBUTION_KEY] = config.tile_attribution
     app.extensions[api.SERVICE_KEY] = service
+    trust_proxy(app, proxy_hops)
+    # Admins are who the edge says they are (ADR 0007): the monitor keeps no accounts.
+    install_identity(app, IdentitySigner(secret_key))
     csrf = CSRFProtect(app)
     csrf.exempt(api.blp)  # the API checks it itself: session callers need X-CSRFToken
     Api(app).register_blueprint(api.blp)

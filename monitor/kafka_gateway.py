@@ -133,8 +133,12 @@ def _member(raw: Mapping[str, Any]) -> Member:
 class TopicFollower:
     """Reads whole topics from their beginning, in no group, and keeps following them."""
 
-    def __init__(self, bootstrap_servers: str, topics: Iterable[str]) -> None:
+    def __init__(
+        self, bootstrap_servers: str, topics: Iterable[str], from_now: bool = False
+    ) -> None:
         self._topics = list(topics)
+        # A live tail needs only what comes next; the monitor's projections need everything.
+        self._from_now = from_now
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=None,
@@ -157,8 +161,10 @@ class TopicFollower:
         if wanted != self._assigned:
             new = wanted - self._assigned
             self._consumer.assign(sorted(wanted))
-            if new:
-                self._consumer.seek_to_beginning(*new)
+            if new and self._from_now and not self._assigned:
+                self._consumer.seek_to_end(*new)
+            elif new:
+                self._consumer.seek_to_beginning(*new)  # incl. topics created later
             self._assigned = wanted
 
     def poll(self, timeout_ms: int = 500, refresh_s: float = 5.0) -> list[RawRecord]:

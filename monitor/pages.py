@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext
 
 from monitor import serialize
-from monitor.access import admin_api, admin_page, current_admin
+from monitor.access import admin_page, current_admin
 from monitor.api import monitor
 from monitor.domain.charts import sparkline
 from monitor.domain.tail import TailFilter
 from monitor.errors import BrokerUnavailable, ReplayError
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor", template_folder="templates")
-KEEPALIVE_S = 15.0
-STREAM_MAX_S = 600.0  # the browser reconnects (with Last-Event-ID) after this
 
 
 @bp.get("")
@@ -74,7 +68,8 @@ def tail() -> Any:
         "monitor/tail.html",
         wanted=wanted,
         items=items,
-        last_seq=service.tail.last_seq,
+        # The live feed (feeds process) sends what came after this moment.
+        rendered_ms=int(time.time() * 1000),
         topics=sorted({i["topic"] for i in items} | _watched_topics()),
         organisations=service.activity.organisations,
     )
@@ -82,32 +77,6 @@ def tail() -> Any:
 
 def _watched_topics() -> set[str]:
     return set(monitor().watched_topics)
-
-
-@bp.get("/tail/stream")
-@admin_api
-def tail_stream() -> Response:
-    """Server-sent events: each new message passing the filter, as JSON."""
-    hub = monitor().tail
-    wanted = _tail_filter()
-    last = request.headers.get("Last-Event-ID") or request.args.get("after", "")
-    start = int(last) if last.isdigit() else hub.last_seq
-
-    def events() -> Iterator[str]:
-        seq, opened = start, time.monotonic()
-        yield ": connected\n\n"  # flushes the headers through proxies at once
-        while time.monotonic() - opened < STREAM_MAX_S:
-            seq, items = hub.after(seq, wanted, timeout_s=KEEPALIVE_S)
-            if not items:
-                yield ": keep-alive\n\n"
-            for item in items:
-                yield f"id: {item.seq}\nevent: message\ndata: {json.dumps(item.as_dict())}\n\n"
-
-    return Response(
-        stream_with_context(events()),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
 
 
 @bp.get("/dead-letters")

@@ -11,7 +11,9 @@ from flask_wtf import CSRFProtect
 from notifications.web import api, api_settings, pages, settings_pages
 from notifications.web.context import WebServices
 from shared.api_csrf import install_api_csrf
+from shared.edge import install_identity, trust_proxy
 from shared.i18n import init_i18n
+from shared.identity import IdentitySigner
 from shared.openapi import Api
 from shared.security_headers import install_security_headers
 from shared.web import register_health, register_json_errors, register_page_frame, session_config
@@ -24,9 +26,10 @@ def create_app(
     health_checks: dict[str, Callable[[], object]],
     secret_key: str,
     secure_cookies: bool = False,
+    proxy_hops: int = 0,
 ) -> Flask:
     """Build the Flask app around already wired services."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="static", static_url_path="/notifications/static")
     app.config.update(session_config(secret_key, secure_cookies))
     app.config.update(
         API_TITLE="Boucle notifications",
@@ -37,6 +40,9 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions["boucle.notifications"] = services
+    trust_proxy(app, proxy_hops)
+    # Callers are who the edge says they are (ADR 0007): this service keeps no accounts.
+    install_identity(app, IdentitySigner(secret_key))
     csrf = CSRFProtect(app)
     rest = Api(app)
     for blueprint in (api.blp, api_settings.blp):

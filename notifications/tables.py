@@ -56,7 +56,8 @@ class AlertRow(Base):
     distance_km: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12), default="active")
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Indexed: the live feeds look for the newest rows of every organisation at once.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     own_title: Mapped[str] = mapped_column(String(200), default="")
     counterpart_organisation_id: Mapped[str | None] = mapped_column(String(36))
     counterpart_place: Mapped[str | None] = mapped_column(String(200))
@@ -134,7 +135,7 @@ class ExchangeNoticeRow(Base):
     unit: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12))
     message: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 

@@ -1,28 +1,37 @@
-"""Composition root of the router: one base URL in front of every web service.
+"""Composition root of the router: the exchange's /health, and the fallback edge.
 
-Requests are forwarded by path prefix; anything no other service claims goes to the
-listings service, which serves the pages and most of the API. `/health` answers for the
-whole exchange, `/health/<service>` for one. Served by gunicorn:
-`gunicorn 'services.router:create_app()'`.
+Caddy is the edge at the one base URL (services/edge/Caddyfile); it sends `/health` here,
+where the router answers for the whole exchange, `/health/<service>` for one. Where Caddy
+is not installed the router is the edge itself, and does what the Caddyfile does: it asks
+listings who is calling (`/auth/identity`, ADR 0007) and forwards the signed identity, and
+forwards by path prefix (ROUTES; anything no other service claims goes to listings).
+Served by gunicorn: `gunicorn 'services.router:create_app()'`.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
+from werkzeug.http import is_hop_by_hop_header
 from werkzeug.wrappers import Request, Response
 
 from services.forwarding import forward
+from shared.identity import IDENTITY_HEADER
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: path prefix -> the environment variable naming the backend that serves it
 ROUTES = {
+    # Live feeds first: their paths sit under the prefixes of the services they belong to.
+    "/inbox/stream": "FEEDS_URL",
+    "/monitor/tail/stream": "FEEDS_URL",
     "/api/v1/alerts": "NOTIFICATIONS_URL",
     "/api/v1/inbox": "NOTIFICATIONS_URL",
     "/api/v1/webhooks": "NOTIFICATIONS_URL",
@@ -44,7 +53,12 @@ HEALTH_BACKENDS = {
     "matcher": "MATCHER_HEALTH_URL",
     "notifier": "NOTIFIER_HEALTH_URL",
     "monitor": "MONITOR_URL",
+    "feeds": "FEEDS_URL",
 }
+#: Public files: the same for everyone, no identity to ask for.
+STATIC_PREFIXES = ("/assets/", "/static/", "/monitor/static/", "/notifications/static/")
+#: Only the edge may ask listings who is calling.
+INTERNAL_PATHS = ("/auth/identity",)
 DEFAULT_URLS = {
     "LISTINGS_URL": "http://127.0.0.1:8001",
     "NOTIFICATIONS_URL": "http://127.0.0.1:8002",
@@ -53,6 +67,7 @@ DEFAULT_URLS = {
     "RELAY_HEALTH_URL": "http://127.0.0.1:8005",
     "MONITOR_URL": "http://127.0.0.1:8006",
     "LISTINGS_MATCHES_HEALTH_URL": "http://127.0.0.1:8007",
+    "FEEDS_URL": "http://127.0.0.1:8008",
 }
 
 
@@ -96,11 +111,52 @@ def _backend_for(path: str) -> str:
     return _url(DEFAULT_BACKEND)
 
 
+Refusal = tuple[str, list[tuple[str, str]], bytes]
+
+
+def _identify(environ: dict[str, Any]) -> Refusal | None:
+    """Ask listings who sends this request; set the signed identity, or return the refusal."""
+    environ.pop("HTTP_" + IDENTITY_HEADER.upper().replace("-", "_"), None)
+    backend = urlsplit(_url(DEFAULT_BACKEND))
+    headers = {"X-Forwarded-Uri": environ.get("PATH_INFO", "/")}
+    for name in ("Cookie", "Authorization"):
+        value = environ.get("HTTP_" + name.upper())
+        if value:
+            headers[name] = value
+    connection = http.client.HTTPConnection(
+        backend.hostname or "127.0.0.1", backend.port or 80, timeout=10
+    )
+    try:
+        connection.request("GET", "/auth/identity", headers=headers)
+        answer = connection.getresponse()
+        body = answer.read()
+    finally:
+        connection.close()
+    if answer.status != 200:
+        kept = [(k, v) for k, v in answer.getheaders() if not is_hop_by_hop_header(k)]
+        return f"{answer.status} {answer.reason}", kept, body
+    identity = answer.getheader(IDENTITY_HEADER)
+    if identity:
+        environ["HTTP_" + IDENTITY_HEADER.upper().replace("-", "_")] = identity
+    return None
+
+
 def _proxy_app() -> Wsgi:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        target = _backend_for(environ.get("PATH_INFO", "/"))
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith(INTERNAL_PATHS):
+            return Response("Not Found", status=404)(environ, start_response)
+        if not path.startswith(STATIC_PREFIXES):
+            try:
+                refused = _identify(environ)
+            except OSError:
+                return Response("accounts are not answering", status=502)(environ, start_response)
+            if refused is not None:
+                status, answer_headers, body = refused
+                start_response(status, answer_headers)
+                return [body]
         # Long enough for a live feed between two keep-alive comments.
-        return forward(environ, start_response, target, timeout=60)
+        return forward(environ, start_response, _backend_for(path), timeout=60)
 
     return app
 

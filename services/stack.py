@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,13 +14,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.settings import DEFAULT_VAR_DIR
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Ports:
-    """Loopback ports of the processes; `public` is the router, the one base URL."""
+    """Loopback ports of the processes; `public` is the edge (Caddy or the router)."""
 
     public: int = 8000
     listings: int = 8001
@@ -29,6 +33,9 @@ class Ports:
     relay: int = 8005
     monitor: int = 8006
     listings_matches: int = 8007
+    feeds: int = 8008
+    #: the router's /health behind Caddy (when Caddy is the edge)
+    health: int = 8009
 
 
 def _gunicorn(app: str, port: int, threads: int = 8) -> list[str]:
@@ -54,6 +61,26 @@ def _gunicorn(app: str, port: int, threads: int = 8) -> list[str]:
     ]
 
 
+CADDYFILE = Path(__file__).with_name("edge") / "Caddyfile"
+
+
+def caddy_binary() -> str | None:
+    """Caddy, the edge, when installed (BOUCLE_EDGE=router forces the Python router)."""
+    if os.environ.get("BOUCLE_EDGE", "caddy") == "router":
+        return None
+    return shutil.which("caddy")
+
+
+def _edge(ports: Ports) -> dict[str, tuple[list[str], int | None]]:
+    caddy = caddy_binary()
+    if caddy is None:
+        return {"router": (_gunicorn("services.router:create_app()", ports.public), None)}
+    return {
+        "router": (_gunicorn("services.router:create_app()", ports.health), None),
+        "caddy": ([caddy, "run", "--adapter", "caddyfile", "--config", str(CADDYFILE)], None),
+    }
+
+
 def _commands(ports: Ports) -> dict[str, tuple[list[str], int | None]]:
     module = [sys.executable, "-m"]
     return {
@@ -71,7 +98,8 @@ def _commands(ports: Ports) -> dict[str, tuple[list[str], int | None]]:
             _gunicorn("services.monitor_web:create_app()", ports.monitor, threads=16),
             None,
         ),
-        "router": (_gunicorn("services.router:create_app()", ports.public), None),
+        "feeds": ([*module, "services.feeds"], None),
+        **_edge(ports),
     }
 
 
@@ -100,7 +128,18 @@ class ServiceStack:
             RELAY_HEALTH_URL=f"http://127.0.0.1:{self.ports.relay}",
             LISTINGS_MATCHES_HEALTH_URL=f"http://127.0.0.1:{self.ports.listings_matches}",
             MONITOR_URL=f"http://127.0.0.1:{self.ports.monitor}",
+            FEEDS_URL=f"http://127.0.0.1:{self.ports.feeds}",
             PUBLIC_BASE_URL=self.base_url,
+            # For Caddy (services/edge/Caddyfile), which keeps its state under var/.
+            BOUCLE_SITE=f"http://:{self.ports.public}",
+            BOUCLE_BIND="127.0.0.1",
+            LISTINGS_UPSTREAM=f"127.0.0.1:{self.ports.listings}",
+            NOTIFICATIONS_UPSTREAM=f"127.0.0.1:{self.ports.notifications}",
+            MONITOR_UPSTREAM=f"127.0.0.1:{self.ports.monitor}",
+            FEEDS_UPSTREAM=f"127.0.0.1:{self.ports.feeds}",
+            HEALTH_UPSTREAM=f"127.0.0.1:{self.ports.health}",
+            XDG_DATA_HOME=str(DEFAULT_VAR_DIR / "caddy"),
+            XDG_CONFIG_HOME=str(DEFAULT_VAR_DIR / "caddy"),
         )
         env.update(self.extra_env)
         return env
@@ -111,6 +150,8 @@ class ServiceStack:
             env = self._environment()
             if health_port is not None:
                 env["HEALTH_PORT"] = str(health_port)
+            if name == "feeds":
+                env["BIND"] = f"127.0.0.1:{self.ports.feeds}"
             log.info("starting %s", name)
             # A group of its own: stopping it reaches gunicorn's workers too, not just the master.
             self.children[name] = subprocess.Popen(command, env=env, start_new_session=True)

@@ -15,7 +15,13 @@ from flask import Flask, abort, current_app, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.auth import Principal
-from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner, InvalidIdentity
+from shared.identity import (
+    ANONYMOUS,
+    IDENTITY_HEADER,
+    Identity,
+    IdentitySigner,
+    InvalidIdentity,
+)
 
 _RESOLVER = "boucle.identity"
 _SIGNER = "boucle.identity_signer"
@@ -36,7 +42,7 @@ def forwarded_identity() -> Identity | None:
     sends one is not anonymous, and answering as if they were would hide the fault.
     """
     value = request.headers.get(IDENTITY_HEADER, "").strip()
-    if not value:
+    if not value or value == ANONYMOUS:
         return None
     signer: IdentitySigner = current_app.extensions[_SIGNER]
     try:

@@ -24,6 +24,9 @@ from datetime import datetime
 from shared.auth import Principal
 
 IDENTITY_HEADER = "X-Boucle-Identity"
+#: What the edge forwards for a visitor with no credentials. Always sending a value keeps
+#: the edge's copy simple (Caddy's forward_auth copies a header only as a whole).
+ANONYMOUS = "anonymous"
 #: How long a signed identity is accepted: the edge signs a fresh one for every request.
 DEFAULT_MAX_AGE_S = 60.0
 _VERSION = "v1"

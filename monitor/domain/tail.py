@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from monitor.domain.records import RawRecord
@@ -108,3 +109,15 @@ class TailHub:
             newest = self._seq
             items = [item for item in self._items if item.seq > seq]
         return newest, [item for item in items if wanted.accepts(item)]
+
+    def seq_before(self, moment: datetime) -> int:
+        """The seq after which the messages written at or after `moment` start.
+
+        A page rendered at `moment` asks its feed for what came later; the few messages
+        written while the page travelled come again, and the page drops the doubles.
+        """
+        with self._changed:
+            for item in self._items:
+                if item.record.timestamp >= moment:
+                    return item.seq - 1
+            return self._seq

@@ -5,7 +5,7 @@
   if (!list || !window.EventSource) { return; }
   var status = document.getElementById("tail-status");
   var url = new URL(list.dataset.stream, window.location.href);
-  url.searchParams.set("after", list.dataset.lastSeq);
+  url.searchParams.set("since", list.dataset.since);
   var source = new EventSource(url.toString());
 
   function text(tag, content, className) {
@@ -38,9 +38,15 @@
   source.onopen = function () { status.textContent = list.dataset.liveLabel; };
   source.onerror = function () { status.textContent = list.dataset.lostLabel; };
   source.addEventListener("message", function (message) {
+    var item = JSON.parse(message.data);
+    var where = item.topic + "/" + item.partition + "/" + item.offset;
+    // A message written while the page loaded is both on the page and in the feed.
+    if (list.querySelector("[data-where='" + CSS.escape(where) + "']")) { return; }
     var empty = list.querySelector(".empty");
     if (empty) { empty.remove(); }
-    list.insertBefore(render(JSON.parse(message.data)), list.firstChild);
+    var li = render(item);
+    li.dataset.where = where;
+    list.insertBefore(li, list.firstChild);
     while (list.children.length > 200) { list.removeChild(list.lastChild); }
   });
 })();

@@ -32,8 +32,6 @@ class WebServices:
     category_label: Callable[[str, str], str]
     category_choices: Callable[[str], list[tuple[str, str]]]
     base_url: str
-    stream_poll_s: float = 2.0
-    stream_lifetime_s: float = 300.0
 
 
 def services() -> WebServices:

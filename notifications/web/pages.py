@@ -1,31 +1,26 @@
-"""The inbox pages: the list, marking read, and the live feed (server-sent events)."""
+"""The inbox pages: the list, marking read, and what is new since the page was shown."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
+    jsonify,
     redirect,
     render_template,
     request,
-    stream_with_context,
 )
 from flask_babel import get_locale, gettext, ngettext
 
 from notifications.store import alert_from_row
 from notifications.tables import AlertRow
-from notifications.web.context import is_id, login_redirect, member, services
+from notifications.web.context import api_error, is_id, login_redirect, member, services
 from notifications.wording import price_line, reason_lines, retraction_label, unit_label
 
 bp = Blueprint("inbox", __name__, template_folder="../templates")
-KEEP_ALIVE_S = 15.0
 
 
 def view_of(row: AlertRow) -> dict[str, Any]:
@@ -56,11 +51,16 @@ def inbox() -> Any:
         return login_redirect()
     store = services().alerts
     rows = store.inbox(principal.organisation_id, limit=100)
+    notices = store.exchange_notices(principal.organisation_id)
+    rendered_at = datetime.now(UTC)
     return render_template(
         "notifications/inbox.html",
         items=[view_of(row) for row in rows],
         unread=store.unread_count(principal.organisation_id),
-        notices=store.exchange_notices(principal.organisation_id),
+        notices=notices,
+        # Where the live page picks up: after the newest row shown (or now, with none).
+        alerts_after=max((row.created_at for row in rows), default=rendered_at).isoformat(),
+        notices_after=max((n.created_at for n in notices), default=rendered_at).isoformat(),
     )
 
 
@@ -86,54 +86,56 @@ def read_one(alert_id: str) -> Any:
     return redirect(f"/inbox#alert-{alert_id}", code=303)
 
 
-@bp.get("/inbox/stream")
-def stream() -> Any:
-    """Server-sent events: each new alert (as the inbox shows it) and the unread count."""
+@bp.get("/inbox/updates")
+def updates() -> Any:
+    """What is new in the inbox since the page's cursors, rendered in the reader's language.
+
+    The live feed (served by the feeds process) only says *that* the inbox changed; the page
+    then asks here, so what it shows is rendered by the same templates as the inbox itself.
+    """
     principal = member()
     if principal is None:
-        abort(401)
+        api_error(401, "Log in to read your inbox.")
     organisation_id = principal.organisation_id
-    since = _since(request.headers.get("Last-Event-ID"))
-    response = Response(
-        stream_with_context(_events(organisation_id, since)), mimetype="text/event-stream"
+    alerts_after = _cursor(request.args.get("alerts_after"))
+    notices_after = _cursor(request.args.get("notices_after"))
+    store = services().alerts
+    alerts = store.newer_than(organisation_id, alerts_after)
+    notices = store.exchange_notices_newer_than(organisation_id, notices_after)
+    unread = store.unread_count(organisation_id)
+    response = jsonify(
+        alerts=[
+            {
+                "id": row.id,
+                "html": render_template("notifications/_alert.html", item=view_of(row)),
+            }
+            for row in alerts
+        ],
+        notices=[
+            {
+                "id": notice.id,
+                "html": render_template("notifications/_notice.html", notice=notice),
+            }
+            for notice in notices
+        ],
+        unread=unread,
+        # The same words as the page's heading, so both say the same number.
+        unread_text=ngettext(
+            "%(count)s unread alert", "%(count)s unread alerts", unread, count=unread
+        ),
+        alerts_after=(alerts[-1].created_at if alerts else alerts_after).isoformat(),
+        notices_after=(notices[-1].created_at if notices else notices_after).isoformat(),
     )
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _since(last_event_id: str | None) -> datetime:
+def _cursor(value: str | None) -> datetime:
+    """A page's cursor (ISO time of the newest row it shows); now when absent or unreadable."""
     try:
-        return datetime.fromisoformat(last_event_id) if last_event_id else datetime.now(UTC)
+        found = datetime.fromisoformat(value) if value else None
     except ValueError:
+        found = None
+    if found is None:
         return datetime.now(UTC)
-
-
-def _events(organisation_id: str, since: datetime) -> Iterator[str]:
-    web = services()
-    # A comment first, so proxies and the browser see the stream open at once.
-    yield ": live feed of new alerts\nretry: 3000\n\n"
-    deadline = time.monotonic() + web.stream_lifetime_s
-    unread = -1
-    quiet_since = time.monotonic()
-    notices_since = since
-    while time.monotonic() < deadline:
-        for row in web.alerts.newer_than(organisation_id, since):
-            since = row.created_at
-            html = render_template("notifications/_alert.html", item=view_of(row))
-            data = json.dumps({"id": row.id, "html": html})
-            yield f"id: {since.isoformat()}\nevent: alert\ndata: {data}\n\n"
-        for notice in web.alerts.exchange_notices_newer_than(organisation_id, notices_since):
-            notices_since = notice.created_at
-            html = render_template("notifications/_notice.html", notice=notice)
-            yield f"event: notice\ndata: {json.dumps({'id': notice.id, 'html': html})}\n\n"
-        count = web.alerts.unread_count(organisation_id)
-        if count != unread:
-            unread = count
-            yield f"event: unread\ndata: {count}\n\n"
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > KEEP_ALIVE_S:
-            yield ": keep-alive\n\n"
-            quiet_since = time.monotonic()
-        time.sleep(web.stream_poll_s)
-    # The browser reconnects by itself (EventSource), sending Last-Event-ID.
+    return found if found.tzinfo else found.replace(tzinfo=UTC)

@@ -57,9 +57,6 @@ def world(module_postgres_url: str) -> Iterator[World]:
     )
     app = create_app(settings, NotifierConfig(webhooks_allow_private_networks=False))
     web = app.extensions["boucle.notifications"]
-    app.extensions["boucle.notifications"] = dataclasses.replace(
-        web, stream_poll_s=0.05, stream_lifetime_s=3
-    )
     buyer, seller, member = random_id("canteen"), random_id("farm"), random_id("member")
     buyer_token, seller_token = new_api_token(), new_api_token()
     members = [{"id": member, "email": "chef@canteen.lu", "language": "de", "role": "member"}]

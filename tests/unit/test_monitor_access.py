@@ -40,7 +40,6 @@ API = [
     "/api/v1/monitor/activity",
     "/api/v1/monitor/impact",
     "/api/v1/monitor/impact.csv",
-    "/monitor/tail/stream",
 ]
 POSTS = [
     "/api/v1/monitor/dead-letters/matches.dlq/0/0/replay",
