@@ -3,16 +3,21 @@ and the map shows the active listings."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from monitor.config import MonitorConfig
+from services.feeds import build_app as build_feeds
+from services.forwarding import forward
 from shared.auth import Principal
 from shared.kafka import KafkaPublisher
 from tests.conftest import IN_CI
@@ -24,6 +29,7 @@ from tests.integration.monitor_helpers import (
     monitor_settings,
     running_monitor,
 )
+from tests.integration.test_feeds import serving
 
 pytestmark = pytest.mark.kafka
 CHROMIUM = "/usr/bin/chromium"
@@ -59,9 +65,21 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def served(kafka_bootstrap: str, topic_prefix: str) -> Iterator[tuple[Flask, str]]:
-    with running_monitor(kafka_bootstrap, topic_prefix) as app:
-        server = make_server("127.0.0.1", free_port(), app, threaded=True)
+def served(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """The monitor and the feeds process behind one address, as the edge puts them."""
+    settings = dataclasses.replace(
+        monitor_settings(kafka_bootstrap, topic_prefix),
+        notifications_database_url=f"sqlite:///{tmp_path / 'notifications.sqlite'}",
+    )
+    feeds_app = build_feeds(settings, MonitorConfig())
+    with running_monitor(kafka_bootstrap, topic_prefix) as app, serving(feeds_app) as feeds:
+
+        def edge(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO") == "/monitor/tail/stream":
+                return forward(environ, start_response, f"http://127.0.0.1:{feeds}", 60)
+            return app.wsgi_app(environ, start_response)
+
+        server = make_server("127.0.0.1", free_port(), edge, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

@@ -159,7 +159,7 @@ class OpenFeed:
         try:
             while chunk := self.response.read1(4096):
                 self.received += chunk
-        except (OSError, AttributeError):  # AttributeError: closed by the test meanwhile
+        except (OSError, AttributeError, http.client.HTTPException):  # closed by the test
             return
 
     def close(self) -> None:

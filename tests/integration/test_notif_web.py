@@ -426,24 +426,34 @@ def test_an_unsubscribe_link_turns_email_off_without_a_login(
     assert client.post("/unsubscribe/forged-token").status_code == 404
 
 
-def test_the_live_feed_opens_with_a_comment_then_pushes_new_alerts(
+def cursors(page: str) -> dict[str, str]:
+    """Where a rendered inbox asks for news from (the live page's starting point)."""
+    found = {
+        name: re.search(rf'data-{name.replace("_", "-")}="([^"]+)"', page)
+        for name in ("alerts_after", "notices_after")
+    }
+    assert all(found.values()), "the inbox names its cursors"
+    return {name: match.group(1) for name, match in found.items() if match}
+
+
+def test_inbox_updates_bring_what_arrived_after_the_page_in_the_readers_language(
     client: FlaskClient, world: World
 ) -> None:
-    logged_in(client, world.buyer, world.member)
-    response = client.get("/inbox/stream", buffered=False)
-    assert response.mimetype == "text/event-stream"
-    chunks = iter(response.response)
-    assert next(chunks).startswith(b":")
+    logged_in(client, world.buyer, world.member, "fr")
+    since = cursors(client.get("/inbox").get_data(as_text=True))
     new_match(world, "Fresh apples, 200 kg")
-    received = b""
-    for chunk in chunks:
-        received += chunk if isinstance(chunk, bytes) else chunk.encode()
-        if b"event: alert" in received and b"Fresh apples" in received:
-            break
-    response.close()
-    assert b"event: alert" in received and b"Fresh apples, 200 kg" in received
-    assert client.get("/inbox/stream").status_code == 200
-    assert world.app.test_client().get("/inbox/stream").status_code == 401
+    update = client.get("/inbox/updates", query_string=since).get_json()
+    assert [a["html"].count("Fresh apples, 200 kg") for a in update["alerts"]] == [1]
+    assert update["unread"] >= 1
+    assert update["unread_text"].endswith(("alerte non lue", "alertes non lues"))
+    # From the cursors it returns, the same alert does not come twice.
+    again = client.get(
+        "/inbox/updates",
+        query_string={k: update[k] for k in ("alerts_after", "notices_after")},
+    ).get_json()
+    assert again["alerts"] == []
+    anonymous = world.app.test_client().get("/inbox/updates", query_string=since)
+    assert anonymous.status_code == 401
 
 
 def _last_match(world: World, organisation_id: str) -> str:
@@ -507,13 +517,11 @@ def test_the_inbox_lists_the_steps_of_exchanges_with_a_link_to_each(
     assert f'href="/exchanges/{exchange_id}"' in page
 
 
-def test_the_live_feed_pushes_a_new_message_of_an_exchange(
+def test_inbox_updates_bring_a_new_message_of_an_exchange(
     client: FlaskClient, world: World
 ) -> None:
     logged_in(client, world.buyer, world.member, "de")
-    response = client.get("/inbox/stream", buffered=False)
-    chunks = iter(response.response)
-    assert next(chunks).startswith(b":")
+    since = cursors(client.get("/inbox").get_data(as_text=True))
     exchange_id = random_id("x")
     data = {
         "id": exchange_id,
@@ -532,12 +540,7 @@ def test_the_live_feed_pushes_a_new_message_of_an_exchange(
     }
     event_type = "boucle.exchange.message_posted"
     world.handler(Event(event_type, "/test", exchange_id, typed_data(event_type, data)))
-    received = b""
-    for chunk in chunks:
-        received += chunk if isinstance(chunk, bytes) else chunk.encode()
-        if b"event: notice" in received and b"Abholung" in received:
-            break
-    response.close()
-    text = received.decode()
-    assert "event: notice" in text and "Abholung ab 8 Uhr" in text
-    assert f"/exchanges/{exchange_id}" in text
+    notices = client.get("/inbox/updates", query_string=since).get_json()["notices"]
+    assert len(notices) == 1
+    assert "Abholung ab 8 Uhr" in notices[0]["html"]
+    assert f"/exchanges/{exchange_id}" in notices[0]["html"]

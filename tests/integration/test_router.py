@@ -20,6 +20,12 @@ RELEASE = threading.Event()
 def _echo(name: str):  # type: ignore[no-untyped-def]
     @Request.application
     def app(request: Request) -> Response:
+        if request.path == "/auth/identity":  # listings answering the edge's question
+            presented = request.headers.get("Authorization", "")
+            if presented == "Bearer revoked":
+                return Response('{"message": "not valid"}', status=401)
+            identity = "signed:good" if presented == "Bearer good" else "anonymous"
+            return Response(headers={"X-Boucle-Identity": identity})
         if request.path == "/inbox/stream":
 
             def events() -> Iterator[bytes]:
@@ -34,6 +40,8 @@ def _echo(name: str):  # type: ignore[no-untyped-def]
             "query": request.query_string.decode(),
             "body": request.get_data(as_text=True),
             "host": request.host,
+            "identity": request.headers.get("X-Boucle-Identity"),
+            "client": request.headers.get("X-Forwarded-For"),
         }
         return Response(json.dumps(body), mimetype="application/json")
 
@@ -53,6 +61,7 @@ def router(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         ("LISTINGS_URL", "listings"),
         ("NOTIFICATIONS_URL", "notifications"),
         ("MONITOR_URL", "monitor"),
+        ("FEEDS_URL", "feeds"),
     ):
         server, port = _serve(_echo(name))
         servers.append(server)
@@ -66,9 +75,17 @@ def router(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         server.shutdown()
 
 
-def get(port: int, path: str, method: str = "GET", body: str | None = None) -> tuple[int, Any]:
+def get(
+    port: int,
+    path: str,
+    method: str = "GET",
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request(method, path, body=body, headers={"Host": "boucle.example"})
+    connection.request(
+        method, path, body=body, headers={"Host": "boucle.example", **(headers or {})}
+    )
     response = connection.getresponse()
     payload = response.read()
     connection.close()
@@ -82,6 +99,8 @@ def test_each_path_reaches_its_service_with_query_body_and_host_intact(router: i
         "query": "listing_id=42",
         "body": "",
         "host": "boucle.example",
+        "identity": "anonymous",
+        "client": "127.0.0.1",
     }
     assert get(router, "/monitor/groups")[1]["service"] == "monitor"
     assert get(router, "/api/v1/alertsX")[1]["service"] == "listings", (
@@ -89,6 +108,19 @@ def test_each_path_reaches_its_service_with_query_body_and_host_intact(router: i
     )
     status, answer = get(router, "/api/v1/listings", "POST", '{"kind": "offer"}')
     assert (status, answer["service"], answer["body"]) == (200, "listings", '{"kind": "offer"}')
+
+
+def test_the_router_forwards_the_identity_listings_gives_and_nothing_a_client_claims(
+    router: int,
+):
+    forged = {"X-Boucle-Identity": "signed:admin", "X-Forwarded-For": "203.0.113.9"}
+    answer = get(router, "/api/v1/inbox", headers=forged)[1]
+    assert (answer["identity"], answer["client"]) == ("anonymous", "127.0.0.1")
+    answer = get(router, "/api/v1/inbox", headers={"Authorization": "Bearer good"})[1]
+    assert (answer["service"], answer["identity"]) == ("notifications", "signed:good")
+    status, answer = get(router, "/api/v1/inbox", headers={"Authorization": "Bearer revoked"})
+    assert (status, answer) == (401, {"message": "not valid"})
+    assert get(router, "/auth/identity")[0] == 404, "only the edge may ask listings"
 
 
 def test_a_live_feed_passes_through_as_each_event_is_written(router: int):
