@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     Float,
     ForeignKey,
@@ -16,9 +17,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from listings.spatial import ecef_km, stored_cell
 from shared.db import UtcDateTime
 from shared.outbox import OutboxColumns
 
@@ -123,6 +126,30 @@ class ListingRow(Base):
     # What accepted exchanges have not taken (None: all of it); never below 0.
     remaining_quantity: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Searchable forms of (lat, lon), set on every write (listings/spatial.py, ADR 0008).
+    # PostgreSQL also keeps a generated `search_vector` (migration 0010), not mapped here.
+    h3_cell: Mapped[int] = mapped_column(BigInteger)
+    ecef_x: Mapped[float] = mapped_column(Float)
+    ecef_y: Mapped[float] = mapped_column(Float)
+    ecef_z: Mapped[float] = mapped_column(Float)
+
+
+Index(
+    "ix_listings_nearby",
+    ListingRow.status,
+    ListingRow.h3_cell,
+    # Counting needs no visit to the table on PostgreSQL: the filters and the exact test
+    # read these from the index.
+    postgresql_include=["kind", "category", "ecef_x", "ecef_y", "ecef_z"],
+)
+Index("ix_listings_recent", ListingRow.status, ListingRow.updated_at)
+
+
+@event.listens_for(ListingRow, "before_insert")
+@event.listens_for(ListingRow, "before_update")
+def _locate(_mapper: Any, _connection: Any, row: ListingRow) -> None:
+    row.h3_cell = stored_cell(row.lat, row.lon)
+    row.ecef_x, row.ecef_y, row.ecef_z = ecef_km(row.lat, row.lon)
 
 
 class ListingMatchRow(Base):
