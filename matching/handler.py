@@ -43,7 +43,7 @@ class MatchingHandler:
     def __init__(
         self, replica: Replica, publish: Publish, clock: Callable[[], float] = time.time
     ) -> None:
-        self._index = replica.index
+        self._replica = replica  # its index may be replaced (restored from a snapshot)
         self._publish = publish
         self._clock = clock
 
@@ -51,13 +51,14 @@ class MatchingHandler:
         data = event.data
         if not isinstance(data, ListingChanged):
             return
-        held = self._index.version(data.id)
+        index = self._replica.index
+        held = index.version(data.id)
         if data.is_published and held != data.version:
             return  # a later version is in the replica and will be handled in its turn
         if not data.is_published and held is not None:
             return  # published again since
-        current = self._index.get(data.id)
-        found = self._index.find_matches(current, self._clock()) if current else []
+        current = index.get(data.id)
+        found = index.find_matches(current, self._clock()) if current else []
         sides = _Sides()
         for match in found:
             self._publish(match_found(match, sides), data.id)

@@ -20,7 +20,7 @@ import numpy as np
 from matching import geometry
 from matching.domain import NEED, OFFER, SECONDS_PER_DAY, UNITS, ActiveListing, Match, match_id
 from matching.spatial import CellIndex
-from matching.table import Codes, ListingTable, price_code
+from matching.table import KINDS, Codes, ListingTable, price_code
 from matching.vector import RELATIONS, Found, IntArray, Side, evaluate_many
 from shared.taxonomy import Taxonomy
 
@@ -50,6 +50,29 @@ class ListingIndex:
 
     def __len__(self) -> int:
         return len(self.table)
+
+    @classmethod
+    def restored(
+        cls, taxonomy: Taxonomy, table: ListingTable, country_of: CountryOf | None = None
+    ) -> ListingIndex:
+        """An index over a table read back from a snapshot: every row filed again."""
+        index = cls(taxonomy, country_of)
+        if table.categories.values[: len(index._below)] != list(index._below):
+            raise ValueError("the table was stored under another taxonomy")
+        index.table = table
+        c = table.columns
+        rows = np.fromiter(table.row_of.values(), dtype=np.int64, count=len(table.row_of))
+        for row, kind, category, lat, lon, radius in zip(
+            rows.tolist(),
+            c["kind"][rows].tolist(),
+            c["category"][rows].tolist(),
+            c["lat"][rows].tolist(),
+            c["lon"][rows].tolist(),
+            c["radius"][rows].tolist(),
+            strict=True,
+        ):
+            index._file_row(KINDS[kind], category, lat, lon, radius, row)
+        return index
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -153,6 +176,18 @@ class ListingIndex:
             klass = _radius_class(listing.radius_km)
             resolution = _CLASS_LEVELS[klass]
             needs(klass, category, geometry.cell_at(listing.lat, listing.lon, resolution), row)
+
+    def _file_row(
+        self, kind: str, category: int, lat: float, lon: float, radius_km: float, row: int
+    ) -> None:
+        # _file for a row read back from a snapshot, without building its listing.
+        if kind == OFFER:
+            for level, cell in enumerate(geometry.cells_of(lat, lon)):
+                self._offers.add(level, category, cell, row)
+        else:
+            klass = _radius_class(radius_km)
+            cell = geometry.cell_at(lat, lon, _CLASS_LEVELS[klass])
+            self._needs.add(klass, category, cell, row)
 
     def _candidates(self, listing: ActiveListing) -> list[int]:
         out: list[int] = []

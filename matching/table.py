@@ -8,6 +8,7 @@ listing's row goes on a free list and is reused by the next one.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +65,22 @@ class Codes:
 
     def __len__(self) -> int:
         return len(self.values)
+
+
+@dataclass
+class TableState:
+    """Everything a table holds, rows 0..n-1: what a snapshot of the replica stores."""
+
+    columns: dict[str, np.ndarray]
+    ids: list[str]
+    titles: list[str]
+    places: list[str | None]
+    #: the interned strings the integer columns point into, in code order
+    codes: dict[str, list[str]]
+
+
+#: What a stored table's layout depends on: a snapshot of another layout is not read.
+LAYOUT = tuple((name, np.dtype(dtype).str) for name, (dtype, _) in _COLUMNS.items())
 
 
 class ListingTable:
@@ -175,6 +192,45 @@ class ListingTable:
             )
             for i, row in enumerate(rows.tolist())
         ]
+
+    def export(self) -> TableState:
+        """A compact copy of every stored listing (rows renumbered from 0), for a snapshot."""
+        rows = np.fromiter(self.row_of.values(), dtype=np.int64, count=len(self.row_of))
+        taken = rows.tolist()
+        return TableState(
+            columns={name: column[rows] for name, column in self.columns.items()},
+            ids=[self.ids[row] or "" for row in taken],
+            titles=[self.titles[row] for row in taken],
+            places=[self.places[row] for row in taken],
+            codes={
+                "categories": list(self.categories.values),
+                "organisations": list(self.organisations.values),
+                "units": list(self.units.values),
+                "countries": list(self.countries.values),
+            },
+        )
+
+    @classmethod
+    def restore(cls, state: TableState) -> ListingTable:
+        """The table `export` copied (every listing in rows 0..n-1, room to grow)."""
+        count = len(state.ids)
+        table = cls(state.codes["categories"], capacity=max(1024, count))
+        for name, (dtype, _) in _COLUMNS.items():
+            column = state.columns[name]
+            if column.dtype != dtype or len(column) != count:
+                raise ValueError(f"column {name}: {column.dtype} x {len(column)}")
+            table.columns[name][:count] = column
+        table.ids[:count] = state.ids
+        table.titles[:count] = state.titles
+        table.places[:count] = state.places
+        table.organisations = Codes(state.codes["organisations"])
+        table.units = Codes(state.codes["units"])
+        table.countries = Codes(state.codes["countries"])
+        table.row_of = dict(zip(state.ids, range(count), strict=True))
+        if len(table.row_of) != count:
+            raise ValueError("a listing id appears twice")
+        table._free = list(range(len(table.ids) - 1, count - 1, -1))
+        return table
 
     def _encode(self, listing: ActiveListing) -> dict[str, float | int]:
         return {

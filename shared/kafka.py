@@ -300,6 +300,7 @@ from shared.kafka_publish import (  # noqa: E402, F401
     DLQ_PARTITION,
     DLQ_TOPIC,
     KafkaPublisher,
+    ProducerTuning,
     TransactionalPublisher,
     dead_letter,
     dead_letters_to,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -54,6 +54,7 @@ class TableReader:
             isolation_level="read_committed",
         )
         self._partitions: list[TopicPartition] = []
+        self._start: dict[int, int] = {}  # partition -> offset, for the first assignment
         self.invalid = 0
         self.stalled: dict[TopicPartition, str] = {}
 
@@ -66,12 +67,47 @@ class TableReader:
                 )
             )
 
+    def start_at(self, offsets: Mapping[int, int]) -> None:
+        """Read from these offsets (partition -> offset) instead of the beginning: the
+        local state already holds everything before them (a snapshot). Call it before
+        the first catch_up, after `unusable_start` found nothing wrong with them."""
+        self._start = dict(offsets)
+
+    def unusable_start(self, offsets: Mapping[int, int]) -> str | None:
+        """Why the topic cannot be read from `offsets` (None: it can)."""
+        partitions = self._consumer.partitions_for_topic(self._topic) or set()
+        if not partitions:
+            return f"{self._topic} has no partitions (yet)"
+        if set(offsets) - partitions:
+            return f"{self._topic} has fewer partitions than {sorted(offsets)}"
+        known = [TopicPartition(self._topic, p) for p in sorted(offsets)]
+        firsts = self._consumer.beginning_offsets(known)
+        ends = self._consumer.end_offsets(known)
+        for tp in known:
+            offset = offsets[tp.partition]
+            if not firsts[tp] <= offset <= ends[tp]:
+                return (
+                    f"{self._topic}[{tp.partition}] holds offsets {firsts[tp]}..{ends[tp]}, "
+                    f"not {offset}"
+                )
+        return None
+
+    def positions(self) -> dict[int, int]:
+        """partition -> the next offset to read: the state holds every event before them
+        (between catch-ups: they move together with the state only in `catch_up`)."""
+        return {tp.partition: self._consumer.position(tp) for tp in self._partitions}
+
     def _assign(self) -> None:
         partitions = self._consumer.partitions_for_topic(self._topic) or set()
         wanted = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         if wanted and wanted != self._partitions:
             self._consumer.assign(wanted)
-            self._consumer.seek_to_beginning(*wanted)
+            start, self._start = self._start, {}
+            for tp in wanted:
+                if tp.partition in start:
+                    self._consumer.seek(tp, start[tp.partition])
+                else:
+                    self._consumer.seek_to_beginning(tp)
             self._partitions = wanted
 
     def catch_up(self, timeout_s: float = 60.0) -> int:

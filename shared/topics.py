@@ -303,3 +303,11 @@ def _config_arg(key: str, value: str) -> str:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def topic_id(bootstrap_servers: str, topic: str, timeout_ms: int = 10_000) -> str | None:
+    """The topic's Kafka id: a topic deleted and created again under its name has another."""
+    with _admin(bootstrap_servers, timeout_ms) as admin:
+        [described] = admin.describe_topics([topic])
+    found = described.get("topic_id")
+    return str(found) if found else None
