@@ -1,0 +1,332 @@
+"""The edge under open live feeds: pages and searches while a thousand inboxes stay open.
+
+Every real part runs (Caddy, the web processes, the feeds process, Kafka, PostgreSQL). The
+benchmark registers members, seeds listings, then measures, in one run and side by side:
+
+- `GET /listings` and `GET /api/v1/listings?near=…` with no feed open (the baseline), then
+  with `--feeds` inbox feeds held open (default 1,000, spread over `--members` members);
+- a new alert reaching an open inbox: from the offer's `POST /api/v1/listings` to the feed's
+  `changed` event and the page's `GET /inbox/updates` showing the alert.
+
+    .venv/bin/python -m bench.edge_bench --feeds 1000 --probes 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import http.client
+import json
+import logging
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from bench.e2e_bench import free_port
+from bench.matching_bench import percentile
+from services.devtools.kafka import LocalKafka
+from services.devtools.postgres import LocalPostgres
+from services.stack import Ports, ServiceStack, caddy_binary
+
+log = logging.getLogger("bench.edge")
+PASSWORD = "bench-password-2026"
+LUXEMBOURG = (49.61, 6.13)
+
+
+@dataclass
+class Member:
+    """A registered organisation, its API token and a logged-in member's cookies."""
+
+    organisation_id: str
+    token: str
+    email: str
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    cookies: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
+    """One HTTP request through the edge; Set-Cookie lands in `cookies`."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    sent = dict(headers or {})
+    if cookies:
+        sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        data = response.read()
+        if cookies is not None:
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    cookies[key] = rest.split(";", 1)[0]
+        return response.status, data
+    finally:
+        connection.close()
+
+
+def api(port: int, method: str, path: str, body: Any, token: str = "") -> Any:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    status, data = request(port, method, path, json.dumps(body).encode(), headers)
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: {status} {data[:200]!r}")
+    return json.loads(data)
+
+
+def register_and_log_in(port: int) -> Member:
+    tag = uuid.uuid4().hex[:10]
+    email = f"{tag}@example.org"
+    answer = api(
+        port,
+        "POST",
+        "/api/v1/organisations",
+        {
+            "name": f"Bench {tag}",
+            "kind": "association",
+            "country": "LU",
+            "place": "Luxembourg",
+            "contact_email": email,
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    member = Member(answer["organisation"]["id"], answer["api_token"], email)
+    _, page = request(port, "GET", "/login", cookies=member.cookies)
+    found = re.search(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert found, "no CSRF token on /login"
+    form = urlencode({"csrf_token": found.group(1).decode(), "email": email, "password": PASSWORD})
+    status, _ = request(
+        port,
+        "POST",
+        "/login",
+        form.encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        member.cookies,
+    )
+    assert status == 302, f"login failed: {status}"
+    return member
+
+
+def listing(kind: str, rng: random.Random, title: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "title": title,
+        "category": "ewc-150103",
+        "quantity": 10,
+        "unit": "pallets",
+        "location": {
+            "lat": LUXEMBOURG[0] + rng.uniform(-0.4, 0.4),
+            "lon": LUXEMBOURG[1] + rng.uniform(-0.4, 0.4),
+        },
+        "radius_km": 5,
+    }
+
+
+def timed_gets(
+    port: int, paths: list[str], count: int, workers: int = 4
+) -> tuple[list[float], float]:
+    """Latencies of `count` GETs cycling over `paths` from `workers` clients, and the rate."""
+
+    def one(n: int) -> float:
+        started = time.perf_counter()
+        status, _ = request(port, "GET", paths[n % len(paths)])
+        assert status == 200, f"{paths[n % len(paths)]} answered {status}"
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        latencies = list(pool.map(one, range(count)))
+    return latencies, count / (time.perf_counter() - started)
+
+
+class Feeds:
+    """Many open inbox feeds on one asyncio loop of the benchmark's own."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.changed: dict[str, asyncio.Event] = {}
+        self.opened = 0
+        self._tasks: list[concurrent.futures.Future[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    def _run(self, coroutine: Any, timeout: float = 600) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def open(self, members: list[Member], count: int) -> None:
+        async def start() -> None:
+            connector = aiohttp.TCPConnector(limit=0, force_close=True)
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+
+        self._run(start())
+        connected = threading.Semaphore(0)
+        for n in range(count):
+            member = members[n % len(members)]
+            self._tasks.append(
+                asyncio.run_coroutine_threadsafe(self._hold(member, connected), self.loop)
+            )
+        for n in range(count):
+            if not connected.acquire(timeout=120):
+                raise RuntimeError(f"only {n} of {count} feeds opened")
+
+    async def _hold(self, member: Member, connected: threading.Semaphore) -> None:
+        assert self._session is not None
+        headers = {"Cookie": member.cookie_header, "Accept": "text/event-stream"}
+        url = f"http://127.0.0.1:{self.port}/inbox/stream"
+        async with self._session.get(url, headers=headers) as response:
+            if response.status != 200:
+                raise RuntimeError(f"feed refused: {response.status}")
+            self.opened += 1
+            connected.release()
+            event = self.changed.setdefault(member.organisation_id, asyncio.Event())
+            async for line in response.content:
+                if line.startswith(b"event: changed"):
+                    event.set()
+
+    def wait_changed(self, organisation_id: str, timeout: float = 30) -> None:
+        async def wait() -> None:
+            event = self.changed.setdefault(organisation_id, asyncio.Event())
+            await asyncio.wait_for(event.wait(), timeout)
+            event.clear()
+
+        self._run(wait(), timeout + 5)
+
+    def reset(self, organisation_id: str) -> None:
+        self.loop.call_soon_threadsafe(
+            lambda: self.changed.setdefault(organisation_id, asyncio.Event()).clear()
+        )
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._session is not None:
+            self._run(self._session.close(), 30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def alert_probe(
+    port: int, feeds: Feeds, buyer: Member, seller: Member, rng: random.Random
+) -> float:
+    """Seconds from an offer's POST to its alert on the buyer's open inbox page."""
+    title = f"Probe {uuid.uuid4().hex[:8]}"
+    need = listing("need", rng, title)
+    api(port, "POST", "/api/v1/listings", need, buyer.token)
+    time.sleep(0.3)  # the need is matched first; its own alerts are not what we time
+    feeds.reset(buyer.organisation_id)
+    cursor = {"alerts_after": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
+    started = time.perf_counter()
+    offer = {**listing("offer", rng, title), "location": need["location"]}
+    api(port, "POST", "/api/v1/listings", offer, seller.token)
+    deadline = started + 30
+    while time.perf_counter() < deadline:
+        feeds.wait_changed(buyer.organisation_id, timeout=deadline - time.perf_counter())
+        status, data = request(
+            port,
+            "GET",
+            "/inbox/updates?" + urlencode(cursor),
+            headers={"Accept": "application/json"},
+            cookies=dict(buyer.cookies),
+        )
+        if status == 200 and any(title in a["html"] for a in json.loads(data)["alerts"]):
+            return time.perf_counter() - started
+    raise RuntimeError("the alert did not reach the open inbox in 30 s")
+
+
+def show(what: str, latencies: list[float], rate: float | None = None) -> None:
+    line = (
+        f"{what:<58} n={len(latencies):<5} p50={percentile(latencies, 0.5) * 1e3:7.1f} ms "
+        f"p99={percentile(latencies, 0.99) * 1e3:7.1f} ms"
+    )
+    if rate is not None:
+        line += f"  {rate:6.1f} req/s"
+    print(line, flush=True)
+
+
+def main() -> None:
+    """Start everything, measure with and without open feeds, stop everything."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--listings", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--probes", type=int, default=50)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    rng = random.Random(7)
+    print(f"edge: {'Caddy' if caddy_binary() else 'Python router'}", flush=True)
+    with LocalKafka() as kafka, LocalPostgres() as postgres:
+        stack = ServiceStack(
+            kafka.bootstrap_servers,
+            Ports(*(free_port() for _ in fields(Ports))),
+            extra_env={
+                "DATABASE_URL": postgres.url,
+                "KAFKA_TOPIC_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
+                "RATE_LIMITS": "off",
+                "LOG_LEVEL": "WARNING",
+                "BOUCLE_ENV": "test",
+            },
+        )
+        feeds: Feeds | None = None
+        try:
+            stack.start(timeout=180)
+            port = stack.ports.public
+            progress("registering and logging in", args.members)
+            with ThreadPoolExecutor(4) as pool:
+                members = list(pool.map(lambda _: register_and_log_in(port), range(args.members)))
+            seller = members[-1]
+            progress("seeding listings", args.listings)
+            seed: Callable[[int], Any] = lambda n: api(  # noqa: E731
+                port, "POST", "/api/v1/listings", listing("offer", rng, f"Seed {n}"), seller.token
+            )
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(seed, range(args.listings)))
+            paths = ["/listings", "/api/v1/listings?near=49.61,6.13&radius_km=50"]
+            for path in paths:
+                latencies, rate = timed_gets(port, [path], args.requests)
+                show(f"GET {path}, no feed open", latencies, rate)
+            feeds = Feeds(port)
+            progress("opening live feeds", args.feeds)
+            feeds.open(members[:-1], args.feeds)
+            print(f"{feeds.opened} inbox feeds open", flush=True)
+            for path in paths:
+                latencies, rate = timed_gets(port, [path], args.requests)
+                show(f"GET {path}, {feeds.opened} feeds open", latencies, rate)
+            buyer = members[0]
+            probes = [alert_probe(port, feeds, buyer, seller, rng) for _ in range(args.probes)]
+            show(f"POST offer -> alert on an open inbox ({feeds.opened} open)", probes)
+        finally:
+            if feeds is not None:
+                feeds.close()
+            stack.stop()
+
+
+def progress(what: str, count: int) -> None:
+    print(f"... {what} ({count})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
