@@ -87,6 +87,11 @@ class Member:
     name: str = ""
     language: str = "en"
     role: str = "member"
+    #: Whether the member confirmed this address; nothing is e-mailed to it until then.
+    #: Events from before confirmation existed say nothing, and are read as confirmed.
+    email_verified: bool = True
+    #: owner (manages the organisation, its members and its data) or member
+    organisation_role: str = "owner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,41 @@ class OrganisationChanged:
     location: Location | None = None
     members: tuple[Member, ...] = ()
     api_token_hashes: tuple[str, ...] = ()
+    contact_email_verified: bool = True
+    description: str = ""
+    website: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationDeleted:
+    """An organisation left Boucle: every service erases what it holds about it.
+
+    Published on the organisations topic, followed by a tombstone for its key, so a
+    consumer reading the compacted topic from the start finds nothing of it.
+    """
+
+    id: str
+    deleted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMailRequested:
+    """An e-mail the listings service needs sent to a person (the notifier sends it).
+
+    `kind` says which (confirm an address, reset a password, an invitation); `link` is
+    the signed, expiring, single-use link the message carries.
+    """
+
+    id: str
+    kind: str
+    to: str
+    language: str
+    link: str
+    expires_at: datetime
+    organisation_id: str
+    organisation_name: str = ""
+    member_name: str = ""
+    invited_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,12 @@ LISTING_STATUSES = ("draft", "published", "reserved", "closed", "withdrawn", "ex
 UNITS = ("kg", "g", "t", "m3", "l", "pieces", "pallets", "crates")
 RECURRENCES = ("one-off", "weekly", "monthly")
 PRICE_MODES = contracts.PRICE_MODES
-LANGUAGES = ("fr", "de", "en")
+LANGUAGES = ("fr", "de", "en", "lb")
 ORGANISATION_KINDS = ("business", "association", "farm", "public_body", "other")
 ROLES = ("member", "admin")
+#: A member's place in its own organisation (ROLES is its place in the exchange).
+ORGANISATION_ROLES = ("owner", "member")
+ACCOUNT_MAIL_KINDS = ("confirm_email", "reset_password", "invitation")
 CHANNELS = ("email", "webhook", "inbox")
 DELIVERY_OUTCOMES = ("sent", "failed", "retried", "dead_lettered", "skipped")
 EXCHANGE_STATUSES = (
@@ -190,6 +193,10 @@ class MemberSchema(_Tolerant):
     name = fields.String(load_default="")
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
     role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
+    email_verified = fields.Boolean(load_default=True)
+    organisation_role = fields.String(
+        load_default="owner", validate=validate.OneOf(ORGANISATION_ROLES)
+    )
 
 
 class OrganisationDataSchema(_Tolerant):
@@ -214,6 +221,35 @@ class OrganisationDataSchema(_Tolerant):
     api_token_hashes = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     updated_at = fields.AwareDateTime(required=True)
+    contact_email_verified = fields.Boolean(load_default=True)
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    website = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class OrganisationDeletedSchema(_Tolerant):
+    """An organisation left Boucle; its key's tombstone follows on the same topic."""
+
+    made_of = contracts.OrganisationDeleted
+
+    id = fields.String(required=True)
+    deleted_at = fields.AwareDateTime(required=True)
+
+
+class AccountMailSchema(_Tolerant):
+    """An e-mail to a person about their account, sent by the notifier in their language."""
+
+    made_of = contracts.AccountMailRequested
+
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ACCOUNT_MAIL_KINDS))
+    to = fields.Email(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    link = fields.Url(required=True, require_tld=False)
+    expires_at = fields.AwareDateTime(required=True)
+    organisation_id = fields.String(required=True)
+    organisation_name = fields.String(load_default="")
+    member_name = fields.String(load_default="")
+    invited_by = fields.String(load_default="")
 
 
 class DeliveryDataSchema(_Tolerant):
@@ -241,6 +277,8 @@ MATCH_RETRACTED = "boucle.match.retracted"
 MATCHES_SETTLED = "boucle.match.settled"
 ORGANISATION_REGISTERED = "boucle.organisation.registered"
 ORGANISATION_UPDATED = "boucle.organisation.updated"
+ORGANISATION_DELETED = "boucle.organisation.deleted"
+ACCOUNT_MAIL_REQUESTED = "boucle.account.mail_requested"
 DELIVERY_EVENT_TYPES = tuple(f"boucle.delivery.{outcome}" for outcome in DELIVERY_OUTCOMES)
 EXCHANGE_EVENT_TYPES = tuple(f"boucle.exchange.{step}" for step in EXCHANGE_STEPS)
 
@@ -324,6 +362,8 @@ EVENT_SCHEMAS: dict[str, Contract] = {
     MATCHES_SETTLED: Contract(1, MatchesSettledSchema()),
     ORGANISATION_REGISTERED: _ORGANISATION,
     ORGANISATION_UPDATED: _ORGANISATION,
+    ORGANISATION_DELETED: Contract(1, OrganisationDeletedSchema()),
+    ACCOUNT_MAIL_REQUESTED: Contract(1, AccountMailSchema()),
     **{event_type: _DELIVERY for event_type in DELIVERY_EVENT_TYPES},
     **{event_type: Contract(1, ExchangeDataSchema()) for event_type in EXCHANGE_EVENT_TYPES},
 }

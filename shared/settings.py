@@ -35,6 +35,8 @@ class Topics:
     matches: str = "matches"
     deliveries: str = "deliveries"
     exchanges: str = "exchanges"
+    #: e-mails about accounts (confirm an address, reset a password, invitations)
+    account_mail: str = "account-mail"
 
     @staticmethod
     def dead_letter(topic: str) -> str:
@@ -173,6 +175,7 @@ class Settings:
                 matches=f"{prefix}matches",
                 deliveries=f"{prefix}deliveries",
                 exchanges=f"{prefix}exchanges",
+                account_mail=f"{prefix}account-mail",
             ),
             topic_settings=TopicSettings.from_env(env),
             kafka_request_timeout_ms=int(env.get("KAFKA_REQUEST_TIMEOUT_MS", "10000")),

@@ -54,6 +54,10 @@ class TopicConfigError(RuntimeError):
         super().__init__(_explain(self.mismatches, bootstrap_servers))
 
 
+#: Three days: the longest a link in an account e-mail stays valid (an invitation).
+ACCOUNT_MAIL_RETENTION_MS = 3 * 24 * 3600 * 1000
+
+
 def standard_topics(
     topics: Topics, topic_settings: TopicSettings | None = None
 ) -> dict[str, dict[str, str]]:
@@ -67,6 +71,8 @@ def standard_topics(
         topics.matches: events,
         topics.deliveries: events,
         topics.exchanges: events,
+        # Its messages carry sign-in links: kept no longer than the links can be used.
+        topics.account_mail: {**events, "retention.ms": str(ACCOUNT_MAIL_RETENTION_MS)},
     }
     dead_letters = {Topics.dead_letter(name): _dead_letter_config(settings) for name in wanted}
     return {name: dict(config) for name, config in {**wanted, **dead_letters}.items()}
