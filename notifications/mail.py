@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,6 +67,14 @@ def _environment(language: str) -> Environment:
     return environment
 
 
+def message_id_domain(mail_from: str, base_url: str) -> str:
+    """The sender's domain (MAIL_FROM's), else the exchange's host: Message-IDs in a domain
+    the exchange answers for, as spam filters and threading expect, never a made-up one."""
+    _name, address = parseaddr(mail_from)
+    _local, at, domain = address.rpartition("@")
+    return (domain.strip().lower() if at else "") or urlsplit(base_url).hostname or "localhost"
+
+
 @dataclass(frozen=True)
 class Letter:
     """Who an e-mail goes to and what it is about."""
@@ -100,8 +108,7 @@ class MailComposer:
         category_label: Callable[[str, str], str] = lambda category, _language: category,
     ) -> None:
         self._base_url = base_url.rstrip("/")
-        # Message-IDs in the exchange's own domain, not a made-up one.
-        self._domain = urlsplit(self._base_url).hostname or "localhost"
+        self._domain = message_id_domain(mail_from, self._base_url)
         self._from = mail_from
         self._category_label = category_label
 

@@ -95,7 +95,7 @@ def test_every_email_has_html_and_text_and_a_one_click_unsubscribe_header() -> N
     message = compose("en", [buyer])
     assert message["List-Unsubscribe"] == "<https://u.example/t>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["Message-ID"] == "<d-1@boucle.example>", "in the exchange's own domain"
+    assert message["Message-ID"] == "<d-1@boucle.example>", "in the sender's domain"
     html = html_of(message)
     assert '<a href="https://u.example/t">Stop these e-mails</a>' in html
     assert "Same category" in html
@@ -123,3 +123,12 @@ def test_a_long_unsubscribe_link_reaches_mail_clients_as_a_plain_url() -> None:
     letter = Letter("d-2", "canteen@example.org", "en", [buyer], long_link)
     raw = composer.compose(letter, NOW).as_bytes().decode()
     assert f"List-Unsubscribe: <{long_link}>" in raw.splitlines(), "not RFC 2047-encoded"
+
+
+def test_message_ids_are_in_the_senders_domain_not_the_web_hosts() -> None:
+    buyer, _ = alerts_for_match(match())
+    composer = MailComposer("https://www.boucle.example", "Boucle <alerts@Mail.Boucle.LU>")
+    letter = Letter("d-3", "canteen@example.org", "en", [buyer], "https://u.example/t")
+    assert composer.compose(letter, NOW)["Message-ID"] == "<d-3@mail.boucle.lu>"
+    bare = MailComposer("https://www.boucle.example", "alerts")
+    assert bare.compose(letter, NOW)["Message-ID"] == "<d-3@www.boucle.example>", "fallback"
