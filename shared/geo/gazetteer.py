@@ -78,6 +78,64 @@ def fold(text: str) -> str:
     return " ".join(_TOKEN_ALIASES.get(token, token) for token in tokens)
 
 
+# Linking words of place names, and their abbreviations: "Esch-sur-Alzette" is written
+# "Esch/Alzette" or "Esch s/Alzette", "Neustadt an der Weinstraße" "Neustadt a.d. W.".
+_PARTICLES = frozenset(
+    [
+        "sur",
+        "s",
+        "sous",
+        "ss",
+        "a",
+        "au",
+        "aux",
+        "l",
+        "la",
+        "le",
+        "les",
+        "lez",
+        "de",
+        "d",
+        "du",
+        "des",
+        "en",
+        "am",
+        "an",
+        "der",
+        "den",
+        "im",
+        "in",
+        "i",
+        "ob",
+        "auf",
+        "bei",
+    ]
+)
+# Everyday names of a place that are no spelling of any name the gazetteer holds.
+_PLACE_ALIASES = {
+    "lux ville": "luxembourg",
+    "lux": "luxembourg",
+    "luxembourg ville": "luxembourg",
+    "ville de luxembourg": "luxembourg",
+    "luxembourg city": "luxembourg",
+    "city of luxembourg": "luxembourg",
+    "luxemburg stadt": "luxembourg",
+    "stadt luxemburg": "luxembourg",
+    "luxemburg city": "luxembourg",
+    "letzebuerg stad": "luxembourg",
+}
+
+
+def compact(key: str) -> str:
+    """A folded name without its spaces: "eschsuralzette" for "Esch-sur-Alzette"."""
+    return key.replace(" ", "")
+
+
+def skeleton(key: str) -> str:
+    """A folded name without linking words or spaces: "eschalzette" for "Esch/Alzette"."""
+    return "".join(token for token in key.split() if token not in _PARTICLES)
+
+
 # --- data ---------------------------------------------------------------------------------
 
 
@@ -161,12 +219,19 @@ class Gazetteer:
         self.postcodes: tuple[PostalCode, ...] = tuple(postcodes)
 
         self._by_name: dict[str, list[tuple[str, Place]]] = {}
+        # Looser keys, asked only when the exact name is unknown (see by_loose_name).
+        self._by_compact: dict[str, list[tuple[str, Place]]] = {}
+        self._by_skeleton: dict[str, list[tuple[str, Place]]] = {}
         for place in self.places:
             own = {fold(place.name), fold(place.ascii_name)}
             for key in own:
                 self._by_name.setdefault(key, []).append((MATCH_NAME, place))
             for alt in {fold(alt) for alt in place.alternate_names} - own:
                 self._by_name.setdefault(alt, []).append((MATCH_ALTERNATE, place))
+            keys = own | {fold(alt) for alt in place.alternate_names}
+            for index, loosen in ((self._by_compact, compact), (self._by_skeleton, skeleton)):
+                for loose in {loosen(key) for key in keys} - {""}:
+                    index.setdefault(loose, []).append((MATCH_ALTERNATE, place))
 
         self._by_postcode: dict[str, list[PostalCode]] = {}
         self._postal_by_name: dict[str, list[PostalCode]] = {}
@@ -221,6 +286,15 @@ class Gazetteer:
     def by_name(self, key: str) -> list[tuple[str, Place]]:
         """(match tier, place) pairs whose name or alternate name folds to ``key``."""
         return list(self._by_name.get(key, ()))
+
+    def by_loose_name(self, key: str) -> list[tuple[str, Place]]:
+        """Places a folded ``key`` names once spaces, linking words and their abbreviations
+        are set aside ("Eschsuralzette", "Esch/Alzette", "Lux-Ville"), as alternate matches.
+        """
+        key = _PLACE_ALIASES.get(key, key)
+        if found := self._by_name.get(key):
+            return [(MATCH_ALTERNATE, place) for _, place in found]
+        return list(self._by_compact.get(compact(key)) or self._by_skeleton.get(skeleton(key), ()))
 
     def postal_by_name(self, key: str) -> list[PostalCode]:
         return list(self._postal_by_name.get(key, ()))
@@ -522,7 +596,7 @@ class GazetteerGeocoder(Geocoder):
             return []
         gazetteer = self.gazetteer
         best: dict[int, _Candidate] = {}
-        for match, place in gazetteer.by_name(key):
+        for match, place in gazetteer.by_name(key) or gazetteer.by_loose_name(key):
             current = best.get(place.geonameid)
             if current is None or _TIER[match] < current.tier:
                 best[place.geonameid] = _from_place(place, match)

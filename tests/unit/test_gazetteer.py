@@ -243,3 +243,37 @@ def test_a_small_gazetteer_can_be_read_from_csv_text() -> None:
     assert isinstance(location, Location)
     assert location.address == "Hameau, Lorraine, FR"
     assert geocoder.geocode("57000") is None  # no postcode table here
+
+
+@pytest.mark.parametrize(
+    ("typed", "place", "country"),
+    [
+        ("Esch/Alzette", "Esch-sur-Alzette", "LU"),
+        ("Esch s/Alzette", "Esch-sur-Alzette", "LU"),
+        ("Esch-Uelzecht", "Esch-sur-Alzette", "LU"),
+        ("Eschsuralzette", "Esch-sur-Alzette", "LU"),
+        ("esch sur alzette", "Esch-sur-Alzette", "LU"),
+        ("Esch/Sûre", "Esch-sur-Sûre", "LU"),
+        ("Lux-Ville", "Luxembourg", "LU"),
+        ("Luxembourg-Ville", "Luxembourg", "LU"),
+        ("Ville de Luxembourg", "Luxembourg", "LU"),
+        ("Luxembourg City", "Luxembourg", "LU"),
+        ("St. Avold", "Saint-Avold", "FR"),
+        ("St-Avold", "Saint-Avold", "FR"),
+        ("Sarrebruck", "Saarbrücken", "DE"),
+        ("Neustadt/Weinstraße", "Neustadt an der Weinstraße", "DE"),
+        ("Neustadt a.d. Weinstraße", "Neustadt an der Weinstraße", "DE"),
+    ],
+)
+def test_the_regions_usual_abbreviations_and_spellings_resolve(
+    geocoder: GazetteerGeocoder, typed: str, place: str, country: str
+) -> None:
+    result = resolve_place(geocoder, typed)
+    assert result.status == "found", (typed, result)
+    assert result.location is not None
+    assert (result.location.name, result.location.country) == (place, country)
+
+
+def test_loose_spellings_do_not_make_up_places(geocoder: GazetteerGeocoder) -> None:
+    assert resolve_place(geocoder, "Xyzzy/Alzette").status == "unknown"
+    assert resolve_place(geocoder, "Neufchâteau").status == "ambiguous"
