@@ -8,6 +8,7 @@ from typing import Any
 
 from monitor.domain.dead_letters import DeadLetter
 from monitor.domain.health import HealthView
+from monitor.domain.records import redacted, redacted_text
 from monitor.domain.streams import GroupState, TopicState
 from monitor.service import ReplayRow
 from shared.impact.factors import ROAD_FREIGHT_KG_PER_TKM, ROAD_FREIGHT_SOURCE
@@ -80,8 +81,8 @@ def dead_letter_dict(letter: DeadLetter, full: bool = False) -> dict[str, Any]:
         "event_type": (record.document() or {}).get("type"),
     }
     if full:
-        body["value"] = record.value_text()
-        body["envelope"] = record.document()
+        body["value"] = redacted_text(record.value_text())
+        body["envelope"] = redacted(record.document())
         body["headers"] = {k: v.decode("utf-8", errors="replace") for k, v in record.headers}
     return body
 

@@ -242,6 +242,10 @@ class EventConsumer:
     def _process(self, partition: TopicPartition, message: Any) -> None:
         labels = (message.topic, self.group_id)
         metrics.EVENTS_CONSUMED.labels(*labels).inc()
+        if message.value is None:
+            # A tombstone: Kafka forgetting a key of a compacted topic. The event before it
+            # (e.g. boucle.organisation.deleted) said what to do; this one is no bad message.
+            return
         try:
             event = decode_event(message.value)
         except NewerSchemaVersion as exc:

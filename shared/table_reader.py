@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 Apply = Callable[[Event], None]
 ApplyMany = Callable[[list[Event]], None]
+#: Forgets one key (a tombstone's): the state must hold nothing of it afterwards.
+Forget = Callable[[str], None]
 #: Writes a dead letter: (message, reason, consumer name).
 DeadLetter = Callable[[Any, str, str], None]
 
@@ -40,9 +42,13 @@ class TableReader:
         name: str = "table-reader",
         apply_many: ApplyMany | None = None,
         max_records: int = 5000,
+        forget: Forget | None = None,
     ) -> None:
         self._topic = topic
         self._apply = apply
+        # None: tombstones are skipped (the state already left the key with the event
+        # before it, e.g. a withdrawn listing), never dead-lettered.
+        self._forget = forget
         self._apply_many = apply_many
         self._dead_letter = dead_letter
         self.name = name
@@ -138,6 +144,30 @@ class TableReader:
         )
 
     def _apply_batch(self, partition: TopicPartition, messages: list[Any]) -> int:
+        # A tombstone is applied in its place: what came before it is applied first.
+        applied, start = 0, 0
+        for index, message in enumerate(messages):
+            if message.value is None:
+                applied += self._apply_events(partition, messages[start:index])
+                if partition in self.stalled:
+                    return applied
+                self._forget_key(partition, message)
+                start = index + 1
+        return applied + self._apply_events(partition, messages[start:])
+
+    def _forget_key(self, partition: TopicPartition, message: Any) -> None:
+        if self._forget is None or message.key is None:
+            return
+        try:
+            self._forget(message.key.decode("utf-8", errors="replace"))
+        except Exception as exc:
+            if is_transient(exc):
+                self._consumer.seek(partition, message.offset)
+                raise
+            # A tombstone is never a dead letter: there is nothing in it to replay.
+            log.error("%s could not forget %r: %r", self.name, message.key, exc)
+
+    def _apply_events(self, partition: TopicPartition, messages: list[Any]) -> int:
         events: list[tuple[Any, Event]] = []
         for message in messages:
             event = self._decode(partition, message)

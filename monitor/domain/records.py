@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +54,27 @@ class RawRecord:
         if self.value is None:
             return ""
         return self.value[:limit].decode("utf-8", errors="replace")
+
+
+#: Fields no admin view shows in clear: an account e-mail's `link` is a signed, single-use
+#: key to a member's account (confirm an address, set a password, join an organisation).
+SECRET_FIELDS = ("link",)
+REDACTED = "[redacted]"
+_SECRET_TEXT = re.compile(r'("(?:link)"\s*:\s*")(?:[^"\\]|\\.)*(")')  # SECRET_FIELDS
+
+
+def redacted(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The envelope as admins may see it: secret fields of its data replaced."""
+    data = (document or {}).get("data")
+    if document is None or not isinstance(data, dict) or not set(SECRET_FIELDS) & set(data):
+        return document
+    hidden = {k: REDACTED if k in SECRET_FIELDS else v for k, v in data.items()}
+    return {**document, "data": hidden}
+
+
+def redacted_text(text: str) -> str:
+    """A raw value as admins may see it (also when it is not valid JSON)."""
+    return _SECRET_TEXT.sub(rf"\g<1>{REDACTED}\g<2>", text)
 
 
 def coordinates(topic: str, partition: int, offset: int) -> str:

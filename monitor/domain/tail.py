@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.domain.records import RawRecord
+from monitor.domain.records import RawRecord, redacted, redacted_text
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class TailItem:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON the page and the stream receive."""
-        envelope = dict(self.envelope) if self.envelope else None
+        shown = redacted(self.envelope)
+        envelope = dict(shown) if shown else None
         payload = envelope.pop("data", None) if envelope else None
         return {
             "seq": self.seq,
@@ -52,7 +53,7 @@ class TailItem:
             "type": self.event_type,
             "id": (self.envelope or {}).get("id", ""),
             "envelope": envelope,
-            "payload": payload if envelope else self.record.value_text(2000),
+            "payload": payload if envelope else redacted_text(self.record.value_text(2000)),
             "error": self.record.header("dlq.error"),
         }
 
