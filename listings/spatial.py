@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 
 import h3.api.basic_int as h3
+import numpy as np
+import numpy.typing as npt
 
 #: Resolution of the stored cell (average edge 66 m): the finest a cover may go.
 STORED_RESOLUTION = 10
@@ -38,7 +40,9 @@ _EDGE_KM = tuple(h3.average_hexagon_edge_length(res, "km") for res in range(16))
 REACH = 1.5
 # Shortest edge >= 0.745x the average (measured over the globe): bounds the rings needed.
 _SHORT_EDGE = 0.7
-# A coarse cover cell is refined this many levels where it straddles the circle.
+# The cover starts with cells of an edge at most radius / _COARSE, refined _DEPTH levels
+# where they straddle the circle.
+_COARSE = 2
 _DEPTH = 2
 _RES_SHIFT = 52
 _RES_MASK = 0xF << _RES_SHIFT
@@ -90,38 +94,66 @@ def disk(lat: float, lon: float, radius_km: float) -> Disk:
     band = band_km(radius_km)
     chord_in, chord_out = chord_km(max(radius_km - band, 0.0)), chord_km(radius_km + band)
     coarse = next(
-        (res for res in range(STORED_RESOLUTION) if _EDGE_KM[res] <= radius_km / 4),
+        (res for res in range(STORED_RESOLUTION) if _EDGE_KM[res] <= radius_km / _COARSE),
         STORED_RESOLUTION,
     )
     edge = _EDGE_KM[coarse]
     rings = math.ceil((radius_km + 2 * REACH * edge) / (1.5 * _SHORT_EDGE * edge)) + 1
-    cells = list(h3.grid_disk(h3.latlng_to_cell(lat, lon, coarse), rings))
+    cells = np.array(h3.grid_disk(h3.latlng_to_cell(lat, lon, coarse), rings), dtype=np.int64)
     finest = min(coarse + _DEPTH, STORED_RESOLUTION)
     found: list[tuple[int, int, bool]] = []
     res = coarse
-    while cells:
+    while cells.size:
         reach = REACH * _EDGE_KM[res]
-        straddling = []
-        for cell in cells:
-            gap = math.dist(centre, ecef_km(*h3.cell_to_latlng(cell)))
-            if gap - reach > chord_out:
-                continue
-            if gap + reach <= chord_in:
-                found.append((*cell_range(cell, res), True))
-            elif res < finest:
-                straddling.append(cell)
-            else:
-                found.append((*cell_range(cell, res), False))
-        cells = [child for cell in straddling for child in h3.cell_to_children(cell, res + 1)]
+        points = np.array([h3.cell_to_latlng(int(cell)) for cell in cells])
+        gap = np.linalg.norm(_ecef_array(points[:, 0], points[:, 1]) - centre, axis=1)
+        near = gap - reach <= chord_out
+        inside = near & (gap + reach <= chord_in)
+        straddling = near & ~inside
+        found += _ranges(cells[inside], res, True)
+        if res < finest:
+            cells = _children(cells[straddling], res)
+        else:
+            found += _ranges(cells[straddling], res, False)
+            cells = cells[:0]
         res += 1
     return Disk(centre, chord_in, chord_out, _merged(found))
 
 
 def cell_range(cell: int, res: int) -> tuple[int, int]:
     """The stored cell numbers of `cell`'s descendants: digits below `res` all 0 .. all 7."""
-    stored = (cell & ~_RES_MASK) | (STORED_RESOLUTION << _RES_SHIFT)
+    [(lo, hi, _)] = _ranges(np.array([cell], dtype=np.int64), res, False)
+    return lo, hi
+
+
+def _ranges(cells: npt.NDArray[np.int64], res: int, inside: bool) -> list[tuple[int, int, bool]]:
+    stored = (cells & ~_RES_MASK) | (STORED_RESOLUTION << _RES_SHIFT)
     below = (1 << 3 * (15 - res)) - 1
-    return stored & ~below, stored | below
+    return [
+        (int(lo), int(hi), inside) for lo, hi in zip(stored & ~below, stored | below, strict=True)
+    ]
+
+
+def _children(cells: npt.NDArray[np.int64], res: int) -> npt.NDArray[np.int64]:
+    """Every child one resolution finer, by spelling its digit (h3 for the 12 pentagons,
+    which lack one child)."""
+    pentagon = np.array([h3.is_pentagon(int(cell)) for cell in cells], dtype=bool)
+    shift = 3 * (15 - (res + 1))
+    parents = (cells[~pentagon] & ~_RES_MASK & ~(7 << shift)) | ((res + 1) << _RES_SHIFT)
+    children = (parents[:, None] | (np.arange(7, dtype=np.int64) << shift)[None, :]).ravel()
+    odd = [child for cell in cells[pentagon] for child in h3.cell_to_children(int(cell), res + 1)]
+    return np.concatenate([children, np.array(odd, dtype=np.int64)])
+
+
+def _ecef_array(
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    phi, lam = np.radians(lat), np.radians(lon)
+    n = WGS84_A_KM / np.sqrt(1 - _E2 * np.sin(phi) ** 2)
+    return np.stack(
+        [n * np.cos(phi) * np.cos(lam), n * np.cos(phi) * np.sin(lam), n * (1 - _E2) * np.sin(phi)],
+        axis=1,
+    )
 
 
 def _merged(ranges: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
