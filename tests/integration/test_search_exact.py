@@ -15,13 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from geographiclib.geodesic import Geodesic
+from sqlalchemy import select
 
 from bench.workload import stream
+from listings import spatial
 from listings.domain import Listing
 from listings.repository import SqlAlchemyRepository
 from listings.search import ListingSearch, SearchPage, SearchQuery
-from shared.db import service_database, unit_of_work
+from listings.tables import ListingRow
+from shared.db import make_engine, service_database, unit_of_work
 from shared.taxonomy import Taxonomy
 
 COUNT = 10_000
@@ -216,3 +221,38 @@ def test_without_a_place_every_published_row_counts_newest_first(search, data):
     assert page.total == sum(row.published for row in data[0])
     stamps = [hit.listing.updated_at for hit in page.hits]
     assert stamps == sorted(stamps, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_migration_0010_fills_in_the_rows_already_there(request, tmp_path, backend):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    config = Config()
+    config.attributes["schema"] = "listings"
+    config.attributes["version_table"] = "alembic_version_listings"
+    config.set_main_option("script_location", "listings:migrations")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "0009")
+    engine = make_engine(url, schema="listings")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO listings (id, organisation_id, kind, status, title, description,"
+            " category, quantity, unit, lat, lon, radius_km, version, created_at, updated_at)"
+            " VALUES ('l-1', 'o-1', 'offer', 'published', 'Paletten', 'gebraucht',"
+            " 'reuse-pallets-epal', 5, 'pallets', 49.5, 6.2, 0, 1,"
+            " '2026-11-30 10:00:00+00:00', '2026-11-30 10:00:00+00:00')"
+        )
+    engine.dispose()
+    engine, sessions = service_database(url, "listings")
+    with unit_of_work(sessions) as session:
+        row = session.scalars(select(ListingRow)).one()
+        assert row.h3_cell == spatial.stored_cell(49.5, 6.2)
+        assert (row.ecef_x, row.ecef_y, row.ecef_z) == pytest.approx(spatial.ecef_km(49.5, 6.2))
+    found = ListingSearch(sessions, Taxonomy.load_default()).search(
+        SearchQuery(near=(49.6, 6.1), radius_km=20, text="palette")
+    )
+    assert [hit.listing.id for hit in found.hits] == ["l-1"]
+    engine.dispose()
