@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifications.account_mail import AccountMailComposer, AccountMailHandler
 from notifications.channels.email import SmtpMailer, SmtpServer
 from notifications.channels.webhook import WebhookSender
 from notifications.config import NotifierConfig
@@ -28,12 +29,15 @@ from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import category_label, lineage, webhook_policy
 from notifications.worker import DeliveryWorker
 from services.process import run_until_signalled
+from shared.contracts import AccountMailRequested
 from shared.db import database_check, service_database, unit_of_work
+from shared.events import Event
 from shared.faults import is_transient
 from shared.health import serve_health_from_env
 from shared.housekeeping import Housekeeper
 from shared.kafka import (
     EventConsumer,
+    Handler,
     KafkaPublisher,
     TableReader,
     dead_letters_to,
@@ -77,6 +81,29 @@ def build_worker(
     )
 
 
+def account_mail_handler(
+    settings: Settings, config: NotifierConfig, sessions: sessionmaker[Session]
+) -> AccountMailHandler:
+    """Sends the account e-mails the listings service asks for, through the same SMTP."""
+    return AccountMailHandler(
+        sessions,
+        AccountMailComposer(config.mail_from, settings.public_base_url, config.zone),
+        SmtpMailer(SmtpServer.from_url(config.smtp_url), config.smtp_timeout_s),
+    )
+
+
+def routed(alerts: Handler, account_mail: Handler) -> Handler:
+    """One handler for the notifier's topics: account e-mails to theirs, the rest to alerts."""
+
+    def handle(event: Event) -> None:
+        if isinstance(event.data, AccountMailRequested):
+            account_mail(event)
+        else:
+            alerts(event)
+
+    return handle
+
+
 def main() -> None:
     """Turn matches into alerts and deliver them until SIGTERM or Ctrl-C."""
     configure_logging("notifier")
@@ -106,9 +133,15 @@ def main() -> None:
         bootstrap,
         group_id,
         # Listings too: a listing that leaves the exchange takes its alerts with it, even
-        # while the matcher is away. Exchanges: each step told to the other side.
-        [settings.topics.matches, settings.topics.listings, settings.topics.exchanges],
-        handler,
+        # while the matcher is away. Exchanges: each step told to the other side. Account
+        # e-mails: an SMTP outage holds them (and the rest) back until the server is back.
+        [
+            settings.topics.matches,
+            settings.topics.listings,
+            settings.topics.exchanges,
+            settings.topics.account_mail,
+        ],
+        routed(handler, account_mail_handler(settings, config, sessions)),
         publisher,
         # Organisations written before a match are known when the match is handled.
         before_batch=organisations.catch_up,
