@@ -16,12 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kafka import TopicPartition
+
 from matching import snapshot
 from matching.handler import MatchingHandler
 from matching.index import ListingIndex
 from matching.replica import Replica
 from matching.table import TableState
 from services.process import run_until_signalled
+from shared import work_marks
+from shared.contracts import MatchesSettled
 from shared.events import Event
 from shared.geo.distance import country_of
 from shared.health import serve_health_from_env
@@ -207,8 +211,19 @@ def build(
         tuning,
     )
 
+    listings_id = topic_id(bootstrap, settings.topics.listings, timeout_ms)
+
     def publish(event: Event, key: str) -> None:
-        transactions.publish(settings.topics.matches, event, key)
+        # A settlement is the last event for its listing: it marks the listing event
+        # handled, so a group that lost its offsets resumes after it (shared/work_marks.py).
+        headers = None
+        if isinstance(event.data, MatchesSettled) and consumer.current is not None:
+            headers = [work_marks.mark(listings_id, consumer.current)]
+        transactions.publish(settings.topics.matches, event, key, headers)
+
+    def resume(fresh: list[TopicPartition]) -> dict[TopicPartition, int]:
+        marked = work_marks.resume_points(bootstrap, settings.topics.matches, listings_id)
+        return {tp: marked[tp.partition] for tp in fresh if tp.partition in marked}
 
     def before_batch() -> None:
         matcher.catch_up()
@@ -226,17 +241,17 @@ def build(
         # sides sit in different partitions is seen by whichever side comes second.
         before_batch=before_batch,
         transactions=transactions,
+        start_positions=resume,
     )
     matcher = Matcher(replica, table, transactions, consumer, dead_letters)
     directory = env.get("MATCHER_SNAPSHOT_DIR")
     if directory:
-        listings = settings.topics.listings
         matcher.snapshots = Snapshots(
             Path(directory),
             replica,
             table,
-            listings,
-            topic_id(bootstrap, listings, timeout_ms),
+            settings.topics.listings,
+            listings_id,
             float(env.get("MATCHER_SNAPSHOT_INTERVAL_S", "300")),
         )
     return matcher

@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
+from kafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    NoOffsetForPartitionError,
+    RebalanceInProgressError,
+)
 from kafka.structs import OffsetAndMetadata
 
 from shared import metrics
@@ -62,6 +67,10 @@ class ConsumerOptions:
     heartbeat_interval_ms: int = 3_000
 
 
+#: (partitions without a committed offset) -> where each of them starts
+StartPositions = Callable[[list[TopicPartition]], Mapping[TopicPartition, int]]
+
+
 class _RetryLater(Exception):
     """A transient fault stopped the batch at a message: commit before it, retry from it."""
 
@@ -79,6 +88,7 @@ class EventConsumer:
         options: ConsumerOptions | None = None,
         before_batch: Callable[[], object] | None = None,
         transactions: TransactionalPublisher | None = None,
+        start_positions: StartPositions | None = None,
     ) -> None:
         self.group_id = group_id
         self._handler = handler
@@ -89,13 +99,14 @@ class EventConsumer:
         self._options = options or ConsumerOptions()
         topics = list(topics)
         self._consumer = KafkaConsumer(
-            *topics,
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
             client_id=group_id,
             enable_auto_commit=False,
             isolation_level=READ_COMMITTED,
-            auto_offset_reset=self._options.auto_offset_reset,
+            # With start_positions, a partition the group holds no offset for stops the
+            # poll (NoOffsetForPartitionError) and starts where they say, not at one end.
+            auto_offset_reset="none" if start_positions else self._options.auto_offset_reset,
             max_poll_records=self._options.max_poll_records,
             max_poll_interval_ms=self._options.max_poll_interval_ms,
             session_timeout_ms=self._options.session_timeout_ms,
@@ -103,7 +114,11 @@ class EventConsumer:
             # A topic created after the group formed is noticed within this, not 5 minutes.
             metadata_max_age_ms=30_000,
         )
+        self._consumer.subscribe(topics)
+        self._start_positions = start_positions
         self._topics = topics
+        #: the message being handled (a handler's publisher may name it, shared/work_marks.py)
+        self.current: Any = None
         self._stop = threading.Event()
         self._failures = 0  # transient failures in a row
         self.degraded: str | None = None
@@ -145,7 +160,11 @@ class EventConsumer:
 
     def poll_once(self, timeout_ms: int | None = None) -> int:
         """Handle one batch and commit it; returns how many messages were taken."""
-        batches = self._consumer.poll(timeout_ms=timeout_ms or self._options.poll_timeout_ms)
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms or self._options.poll_timeout_ms)
+        except NoOffsetForPartitionError as exc:
+            self._start_fresh(set(exc.args[0]))
+            return 0
         if not batches:
             return 0
         done: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -171,6 +190,18 @@ class EventConsumer:
         self._recovered()
         self._record_lag(done)
         return count
+
+    def _start_fresh(self, partitions: set[TopicPartition]) -> None:
+        assert self._start_positions is not None
+        positions = self._start_positions(sorted(partitions))
+        for tp in sorted(partitions):
+            if tp in positions:
+                log.info(
+                    "%s: %s has no committed offset, starts at %d", self.group_id, tp, positions[tp]
+                )
+                self._consumer.seek(tp, positions[tp])
+            else:
+                self._consumer.seek_to_beginning(tp)
 
     def _handle(
         self, batches: Mapping[TopicPartition, list[Any]], done: dict[TopicPartition, Any]
@@ -256,6 +287,7 @@ class EventConsumer:
             metrics.INVALID_EVENTS.labels(*labels).inc()
             self._dead_letter(message, str(exc), attempts=1)
             return
+        self.current = message
         for attempt in range(1, self._options.max_attempts + 1):
             try:
                 started = time.perf_counter()

@@ -72,10 +72,16 @@ class KafkaPublisher:
             self._producer = KafkaProducer(**self._producer_config())
         return self._producer
 
-    def publish(self, topic: str, event: Event, key: str | None = None) -> Any:
-        """Validate and send `event`, keyed by `key` (default: its subject); returns a future."""
+    def publish(
+        self,
+        topic: str,
+        event: Event,
+        key: str | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
+        """Send `event`, keyed by `key` (default: its subject); returns a future."""
         value = encode_event(event)
-        return self.publish_raw(topic, (key or event.subject).encode(), value)
+        return self.publish_raw(topic, (key or event.subject).encode(), value, headers)
 
     def publish_raw(
         self,
