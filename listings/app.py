@@ -17,10 +17,12 @@ from listings import (
     api,
     api_accounts,
     api_exchanges,
+    api_import,
     api_reference,
     web,
     web_accounts,
     web_exchanges,
+    web_import,
 )
 from listings.accounts import AccountService
 from listings.api_reference import RemotePart
@@ -122,12 +124,13 @@ def create_app(
     )
     trust_proxy(app, proxy_hops)
     install_identity(app, IdentitySigner(secret_key), resolve_caller)
+    app.before_request(web_import.bound_upload)  # before CSRFProtect reads the form
     csrf = CSRFProtect(app)
     limiter.init_app(app)
     init_i18n(app, [Path(__file__).with_name("translations")])
     register_page_frame(app)
     rest = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
-    for blueprint in (api.blp, api_accounts.blp, api_exchanges.blp):
+    for blueprint in (api_import.blp, api.blp, api_accounts.blp, api_exchanges.blp):
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # forms' CSRF check; install_api_csrf guards cookie calls
     install_api_csrf(app)
@@ -138,6 +141,7 @@ def create_app(
     app.register_blueprint(web.bp)
     app.register_blueprint(web_accounts.bp)
     app.register_blueprint(web_exchanges.bp)
+    app.register_blueprint(web_import.bp)
     register_error_pages(app)
     register_health(app, health_checks)
     # The browse map's tiles (MAP_TILE_URL, as listings/web.py reads it) are its only images

@@ -63,6 +63,27 @@ class ListingService:
             self._publish(repository, listing, first_publication=True)
         return listing
 
+    def create_many(self, rows: list[dict[str, Any]], principal: Principal) -> list[Listing]:
+        """Store several new listings (a bulk import) and their events in one transaction:
+        all of them or, if anything fails, none."""
+        now = self._clock()
+        created = [
+            Listing(
+                **_listing_fields(fields),
+                organisation_id=principal.organisation_id,
+                status="draft" if fields.get("draft") else "published",
+                created_at=now,
+                updated_at=now,
+            )
+            for fields in rows
+        ]
+        with unit_of_work(self._sessions) as session:
+            repository = SqlAlchemyRepository(session)
+            for listing in created:
+                repository.add_listing(listing)
+                self._publish(repository, listing, first_publication=True)
+        return created
+
     def update(self, listing_id: str, fields: dict[str, Any], principal: Principal) -> Listing:
         """Change what a listing says; a published listing is re-published as updated."""
         with unit_of_work(self._sessions) as session:
