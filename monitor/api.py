@@ -65,8 +65,11 @@ class Groups(MethodView):
     @blp.admin(503)
     @_answers(doc.GroupsOut, "groups")
     def get(self) -> Any:
-        """Every consumer group: state, members, lag per partition and its trend."""
-        return {"groups": [serialize.group_dict(g) for g in monitor().groups()]}
+        """Every consumer group: state, members, lag per partition, its trend and its pace."""
+        service = monitor()
+        groups = service.groups()
+        paces = service.paces(groups)
+        return {"groups": [serialize.group_dict(g, paces[g.group_id]) for g in groups]}
 
 
 @blp.route("/services")
@@ -85,8 +88,10 @@ class DeadLetters(MethodView):
     @_answers(doc.DeadLettersOut, "dead_letters")
     def get(self, query: dict[str, Any]) -> Any:
         """Open dead letters (not replayed), newest first."""
-        letters = monitor().dead_letters.open_letters(query["topic"])
-        return {"dead_letters": [serialize.dead_letter_dict(d) for d in letters]}
+        service = monitor()
+        letters = service.dead_letters.open_letters(query["topic"])
+        names = service.activity.organisation_names()
+        return {"dead_letters": [serialize.dead_letter_dict(d, names=names) for d in letters]}
 
 
 @blp.route("/dead-letters/<string:topic>/<int:partition>/<int:offset>")
@@ -99,7 +104,9 @@ class DeadLetter(MethodView):
         letter = service.dead_letters.get(f"{topic}:{partition}:{offset}")
         if letter is None:
             abort(404, "no such dead letter")
-        body = serialize.dead_letter_dict(letter, full=True)
+        body = serialize.dead_letter_dict(
+            letter, full=True, names=service.activity.organisation_names()
+        )
         replay = service.dead_letters.replay_of(letter.id)
         body["replayed"] = replay is not None
         return body

@@ -50,6 +50,21 @@ class PartitionLagOut(Schema):
     member = fields.String(allow_none=True)
 
 
+class PaceOut(Schema):
+    verdict = fields.String(
+        metadata={
+            "description": "keeping-up, idle (no consumer, nothing waiting), catching-up, "
+            "behind (not catching up), stalled, stopped (no consumer, messages waiting), "
+            "measuring"
+        }
+    )
+    lag = fields.Integer()
+    reads_per_s = fields.Float(allow_none=True)
+    arrives_per_s = fields.Float(allow_none=True)
+    catch_up_s = fields.Float(allow_none=True, metadata={"description": "estimated"})
+    still_for_s = fields.Float(allow_none=True, metadata={"description": "without progress"})
+
+
 class GroupOut(Schema):
     group_id = fields.String()
     state = fields.String()
@@ -58,6 +73,7 @@ class GroupOut(Schema):
     lag_trend = fields.String(metadata={"description": "rising, falling or steady"})
     lag_history = fields.List(fields.Integer())
     partitions = fields.List(fields.Nested(PartitionLagOut))
+    pace = fields.Nested(PaceOut)
 
 
 class GroupsOut(Schema):
@@ -83,6 +99,11 @@ class SourceOut(Schema):
     offset = fields.Integer()
 
 
+class OrganisationRef(Schema):
+    id = fields.String()
+    name = fields.String(metadata={"description": "'' while the monitor has not heard of it"})
+
+
 class DeadLetterOut(Schema):
     id = fields.String(metadata={"description": "`<dlq topic>:<partition>:<offset>`"})
     dlq_topic = fields.String()
@@ -96,6 +117,20 @@ class DeadLetterOut(Schema):
     replay_of = fields.String(allow_none=True)
     failed_at = fields.String()
     event_type = fields.String(allow_none=True)
+    replayable = fields.Boolean(
+        metadata={"description": "it names the position it came from, so it can be replayed"}
+    )
+    organisations = fields.List(
+        fields.Nested(OrganisationRef), metadata={"description": "whom the message concerns"}
+    )
+    channel = fields.String(
+        allow_none=True, metadata={"description": "a given-up delivery's channel: email, webhook"}
+    )
+    target = fields.String(
+        allow_none=True,
+        metadata={"description": "where the delivery pointed: a webhook's host, a masked e-mail"},
+    )
+    delivery = fields.Boolean(metadata={"description": "a delivery the notifier gave up"})
 
 
 class DeadLettersOut(Schema):
@@ -180,6 +215,14 @@ DEAD_LETTER: dict[str, Any] = {
     "replay_of": None,
     "failed_at": "2025-01-31T09:30:00+00:00",
     "event_type": "boucle.match.found",
+    "replayable": True,
+    "organisations": [
+        {"id": "3f2b8f0e-1c1d-4a57-9d0e-7b1f0c2a9e01", "name": "Ferme du Kiem"},
+        {"id": "a81c5f7d-22b4-4f0e-8c7a-5d9e3b6f1a42", "name": "Cantine solidaire"},
+    ],
+    "channel": None,
+    "target": None,
+    "delivery": False,
 }
 EXAMPLES: dict[str, Any] = {
     "topics": {
@@ -209,6 +252,14 @@ EXAMPLES: dict[str, Any] = {
                 "total_lag": 2,
                 "lag_trend": "steady",
                 "lag_history": [0, 1, 2],
+                "pace": {
+                    "verdict": "keeping-up",
+                    "lag": 2,
+                    "reads_per_s": 3.4,
+                    "arrives_per_s": None,
+                    "catch_up_s": None,
+                    "still_for_s": None,
+                },
                 "partitions": [
                     {
                         "topic": "matches",

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from monitor.domain.tail import TailFilter, TailHub
+from monitor.domain.tail import ORGANISATION_FILTER_MAX, TailFilter, TailHub
 from monitor.kafka_gateway import TopicFollower
 from shared.auth import bearer_token
 from shared.identity import IdentitySigner
@@ -97,7 +97,7 @@ class TailFeed:
         wanted = TailFilter(
             topic=request.query.get("topic", "").strip()[:249],
             event_type=request.query.get("type", "").strip()[:200],
-            organisation=request.query.get("organisation", "").strip()[:200],
+            organisation=request.query.get("organisation", "").strip()[:ORGANISATION_FILTER_MAX],
         )
         seq = self._start(request)
         response = await open_stream(request)

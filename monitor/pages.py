@@ -20,8 +20,9 @@ from monitor import serialize
 from monitor.access import admin_page, current_admin
 from monitor.api import monitor
 from monitor.domain.charts import sparkline
-from monitor.domain.tail import TailFilter
+from monitor.domain.tail import ORGANISATION_FILTER_MAX, TailFilter, organisation_choices
 from monitor.errors import BrokerUnavailable, ReplayError
+from monitor.plain_words import pace_sentence, topic_hint
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor", template_folder="templates")
 
@@ -42,6 +43,9 @@ def overview() -> Any:
         error=error,
         topics=topics,
         groups=groups,
+        paces={g: pace_sentence(p) for g, p in service.paces(groups).items()},
+        verdicts={g: p.verdict for g, p in service.paces(groups).items()},
+        topic_hint=lambda name: topic_hint(name, service.topic_prefix),
         services=service.services(),
         dead_letter_counts=service.dead_letters.counts(),
         totals=service.activity.totals(),
@@ -53,7 +57,7 @@ def _tail_filter() -> TailFilter:
     return TailFilter(
         topic=request.args.get("topic", "").strip()[:249],
         event_type=request.args.get("type", "").strip()[:200],
-        organisation=request.args.get("organisation", "").strip()[:200],
+        organisation=request.args.get("organisation", "").strip()[:ORGANISATION_FILTER_MAX],
     )
 
 
@@ -71,7 +75,7 @@ def tail() -> Any:
         # The live feed (feeds process) sends what came after this moment.
         rendered_ms=int(time.time() * 1000),
         topics=sorted({i["topic"] for i in items} | _watched_topics()),
-        organisations=service.activity.organisations,
+        organisations=organisation_choices(service.activity.organisation_names()),
     )
 
 
@@ -90,9 +94,11 @@ def dead_letters() -> Any:
         replays = service.replay_rows()
     except BrokerUnavailable as exc:
         error = str(exc)
+    names = service.activity.organisation_names()
+    letters = service.dead_letters.open_letters(topic)
     return render_template(
         "monitor/dead_letters.html",
-        letters=[serialize.dead_letter_dict(d) for d in service.dead_letters.open_letters(topic)],
+        letters=[serialize.dead_letter_dict(d, names=names) for d in letters],
         counts=service.dead_letters.counts(),
         topic=topic,
         replays=[serialize.replay_dict(r) for r in replays],
@@ -110,7 +116,9 @@ def dead_letter(topic: str, partition: int, offset: int) -> Any:
         abort(404)
     return render_template(
         "monitor/dead_letter.html",
-        letter=serialize.dead_letter_dict(letter, full=True),
+        letter=serialize.dead_letter_dict(
+            letter, full=True, names=service.activity.organisation_names()
+        ),
         replay=service.dead_letters.replay_of(letter.id),
     )
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from monitor.domain.dead_letters import DeadLetter
 from monitor.domain.health import HealthView
+from monitor.domain.letter_context import letter_context
+from monitor.domain.pace import Pace
 from monitor.domain.records import redacted, redacted_text
 from monitor.domain.streams import GroupState, TopicState
 from monitor.service import ReplayRow
@@ -34,8 +37,8 @@ def topic_dict(topic: TopicState) -> dict[str, Any]:
     }
 
 
-def group_dict(group: GroupState) -> dict[str, Any]:
-    """One consumer group with lag per partition."""
+def group_dict(group: GroupState, pace: Pace | None = None) -> dict[str, Any]:
+    """One consumer group with lag per partition, and whether it keeps up."""
     return {
         "group_id": group.group_id,
         "state": group.state,
@@ -46,6 +49,7 @@ def group_dict(group: GroupState) -> dict[str, Any]:
         "lag_trend": group.lag_trend,
         "lag_history": list(group.lag_history),
         "partitions": [asdict(p) for p in group.partitions],
+        "pace": None if pace is None else asdict(pace),
     }
 
 
@@ -61,8 +65,11 @@ def service_dict(view: HealthView) -> dict[str, Any]:
     }
 
 
-def dead_letter_dict(letter: DeadLetter, full: bool = False) -> dict[str, Any]:
-    """One dead letter (with its raw value and headers when `full`)."""
+def dead_letter_dict(
+    letter: DeadLetter, full: bool = False, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """One dead letter, whose it is and where it points (`names`: organisation id -> name);
+    with its raw value and headers when `full`."""
     record = letter.record
     body: dict[str, Any] = {
         "id": letter.id,
@@ -79,6 +86,8 @@ def dead_letter_dict(letter: DeadLetter, full: bool = False) -> dict[str, Any]:
         "replay_of": letter.replay_of,
         "failed_at": letter.failed_at.isoformat(),
         "event_type": (record.document() or {}).get("type"),
+        "replayable": letter.source is not None,
+        **letter_context(letter, names or {}).as_dict(),
     }
     if full:
         body["value"] = redacted_text(record.value_text())

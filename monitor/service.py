@@ -18,6 +18,7 @@ from monitor.domain.dead_letters import (
     replay_status,
 )
 from monitor.domain.health import HealthView, ServiceHealth, health_view
+from monitor.domain.pace import Pace, consumed_total, pace_of
 from monitor.domain.streams import GroupState, Series, TopicState
 from monitor.domain.tail import TailHub
 from monitor.errors import BrokerUnavailable, ReplayError
@@ -82,6 +83,7 @@ class MonitorService:
         self.health = {name: ServiceHealth(name, url) for name, url in services.items()}
         self.topic_series: dict[str, Series] = {}
         self.lag_series: dict[str, Series] = {}
+        self.consumed_series: dict[str, Series] = {}
 
     def topics(self) -> list[TopicState]:
         """Every topic with its growth per minute (from the sampler's history)."""
@@ -114,6 +116,21 @@ class MonitorService:
             self.topic_series.setdefault(name, Series()).add(now, state.total_written)
         for group in self.inspector.groups(topics):
             self.lag_series.setdefault(group.group_id, Series()).add(now, group.total_lag)
+            consumed = self.consumed_series.setdefault(group.group_id, Series())
+            consumed.add(now, consumed_total(group))
+
+    def paces(self, groups: list[GroupState]) -> dict[str, Pace]:
+        """Whether each group keeps up, from the sampler's history of it."""
+        now = self.clock()
+        return {
+            group.group_id: pace_of(
+                group,
+                self.consumed_series.get(group.group_id),
+                self.lag_series.get(group.group_id),
+                now,
+            )
+            for group in groups
+        }
 
     def services(self) -> list[HealthView]:
         """Each service's health as last polled."""
@@ -151,8 +168,12 @@ class MonitorService:
         return replay
 
     def replay_all(self, by: str, topic: str | None = None) -> list[Replay]:
-        """Replay every open letter (of one `.dlq` topic, or of all)."""
-        return [self.replay(letter.id, by) for letter in self.dead_letters.open_letters(topic)]
+        """Replay every open letter that says where it came from (of one `.dlq` topic, or all).
+
+        The notifier's given-up deliveries name no position to go back to: they stay listed
+        with what they concern and are left out here rather than stopping the others."""
+        letters = self.dead_letters.open_letters(topic)
+        return [self.replay(letter.id, by) for letter in letters if letter.source is not None]
 
     def replay_rows(self, limit: int = 50) -> list[ReplayRow]:
         """Recent replays with their status: pending, handled or dead-lettered again."""

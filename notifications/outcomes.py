@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from notifications.tables import DeliveryRow, OutboxRow
+from notifications.preferences import WEBHOOK
+from notifications.tables import DeliveryRow, OutboxRow, WebhookEndpointRow
 from shared.contracts import DeliveryOutcome
 from shared.events import Event, encode_event
 from shared.kafka import DLQ_ATTEMPTS, DLQ_CONSUMER, DLQ_ERROR, DLQ_TOPIC
@@ -32,6 +34,8 @@ SENT, FAILED, RETRIED, DEAD_LETTERED, SKIPPED = (
 PENDING, DONE, GIVEN_UP, CANCELLED = "pending", "sent", "dead_lettered", "cancelled"
 #: How a delivery cancelled by a retraction says so: found again, it is planned anew.
 RETRACTED_PREFIX = "match retracted: "
+#: Where a given-up delivery pointed (a webhook's host), for the monitor's dead-letter pages.
+DLQ_TARGET = "dlq.target"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class OutcomeRecorder:
             [DLQ_CONSUMER, CONSUMER],
             [DLQ_TOPIC, self.topic],
         ]
+        target = _target(session, row)
+        if target:
+            headers.append([DLQ_TARGET, target])
         _enqueue(session, Topics.dead_letter(self.topic), event, headers)
 
     def skipped(self, session: Session, row: DeliveryRow, reason: str) -> None:
@@ -101,6 +108,17 @@ class OutcomeRecorder:
         )
         _enqueue(session, self.topic, event)
         return event
+
+
+def _target(session: Session, row: DeliveryRow) -> str:
+    """A webhook endpoint's host (the monitor knows no endpoints; the path may hold a secret)."""
+    if row.channel != WEBHOOK:
+        return ""
+    endpoint = session.get(WebhookEndpointRow, row.recipient)
+    if endpoint is None:
+        return ""
+    parts = urlsplit(endpoint.url)
+    return parts.netloc.rpartition("@")[2] if parts.netloc else ""
 
 
 def _enqueue(

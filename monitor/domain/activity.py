@@ -36,7 +36,11 @@ class ActivityProjection:
         self.matches: dict[str, dict[str, Any]] = {}
         self.organisations: dict[str, dict[str, Any]] = {}
         self.daily: dict[str, Counter[date]] = {name: Counter() for name in SERIES}
-        self.failed_alerts = 0
+        # What each series already counted (listing, match, delivery ids): an event read
+        # twice (an outbox re-sent, a match found again after a retraction) counts once, so
+        # the charts and the headline tell the same numbers.
+        self._counted: dict[str, set[str]] = {name: set() for name in SERIES}
+        self._given_up: set[str] = set()
         self.exchanges: dict[str, dict[str, Any]] = {}
         # listing id -> newest version seen, and -> ids of its live matches
         self._versions: dict[str, int] = {}
@@ -53,9 +57,9 @@ class ActivityProjection:
                 case MatchesSettled():
                     self._settled(data.listing_id, data.version, data.status)
                 case DeliveryOutcome(outcome="sent"):
-                    self.daily["alerts"][when.date()] += 1
-                case DeliveryOutcome(outcome="failed" | "dead_lettered"):
-                    self.failed_alerts += 1
+                    self._count("alerts", data.delivery_id, when)
+                case DeliveryOutcome(outcome="dead_lettered"):
+                    self._given_up.add(data.delivery_id)
                 case OrganisationChanged():
                     self.organisations[data.id] = asdict(data)
                 case ExchangeChanged():
@@ -70,7 +74,12 @@ class ActivityProjection:
             if not data.is_published:
                 self._settled(data.id, data.version, data.status)
         if event_type == "boucle.listing.published":
-            self.daily["listings"][when.date()] += 1
+            self._count("listings", data.id, when)
+
+    def _count(self, series: str, key: str, when: datetime) -> None:
+        if key not in self._counted[series]:
+            self._counted[series].add(key)
+            self.daily[series][when.date()] += 1
 
     def _known(self, listing_id: str) -> int:
         return max(
@@ -85,8 +94,7 @@ class ActivityProjection:
         if isinstance(data, MatchRetracted):
             self._drop(data.match_id)
             return
-        if data.match_id not in self.matches:
-            self.daily["matches"][when.date()] += 1
+        self._count("matches", data.match_id, when)
         self.matches[data.match_id] = asdict(data)
         for listing in sides(data):
             self._by_listing.setdefault(listing, set()).add(data.match_id)
@@ -111,6 +119,11 @@ class ActivityProjection:
         span = [first + timedelta(days=n) for n in range(days)]
         with self._lock:
             return {name: [(d, self.daily[name][d]) for d in span] for name in SERIES}
+
+    def organisation_names(self) -> dict[str, str]:
+        """Organisation id -> name, as the organisations topic last told."""
+        with self._lock:
+            return {oid: str(org.get("name", "")) for oid, org in self.organisations.items()}
 
     def active_listings(self, limit: int = 2000) -> list[dict[str, Any]]:
         """Published offers and needs, for the map (most recently updated first)."""
@@ -151,6 +164,6 @@ class ActivityProjection:
                 "closed": statuses["closed"],
                 "matches": len(self.matches),
                 "alerts": sum(self.daily["alerts"].values()),
-                "failed_alerts": self.failed_alerts,
+                "failed_alerts": len(self._given_up),
                 "organisations": len(self.organisations),
             }

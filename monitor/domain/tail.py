@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,26 @@ class TailItem:
         }
 
 
+#: The organisation filter may hold several ids, comma-separated: organisations that share
+#: a name (each admin account has its own "Boucle administrators") are one choice.
+ORGANISATION_FILTER_MAX = 2000
+
+
+def organisation_choices(names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(filter value, name) once per name, by name; an unnamed organisation by its id."""
+    ids_by_name: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    for oid, name in names.items():
+        label = " ".join(name.split()) or oid
+        key = label.casefold()
+        ids_by_name.setdefault(key, []).append(oid)
+        shown.setdefault(key, label)
+    return sorted(
+        ((",".join(sorted(ids)), shown[key]) for key, ids in ids_by_name.items()),
+        key=lambda choice: (choice[1].casefold(), choice[0]),
+    )
+
+
 @dataclass(frozen=True)
 class TailFilter:
     """What an admin asked to see; empty fields match everything."""
@@ -72,7 +93,8 @@ class TailFilter:
             return False
         if self.event_type and not item.event_type.startswith(self.event_type):
             return False
-        return not self.organisation or self.organisation in item.organisations
+        wanted = {o.strip() for o in self.organisation.split(",") if o.strip()}
+        return not wanted or bool(wanted & item.organisations)
 
 
 class TailHub:
