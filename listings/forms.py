@@ -67,7 +67,7 @@ COUNTRY_LABELS = {
     "DE": _l("Germany (Saarland, Rhineland-Palatinate)"),
     "BE": _l("Belgium (Wallonia)"),
 }
-LANGUAGE_LABELS = {"fr": "Français", "de": "Deutsch", "en": "English"}
+LANGUAGE_LABELS = {"fr": "Français", "de": "Deutsch", "en": "English", "lb": "Lëtzebuergesch"}
 
 
 class RegisterForm(PlainTextForm):

@@ -34,19 +34,30 @@ def reason_lines(alert: Alert, gettext: Gettext, ngettext: Ngettext) -> list[str
     """Why the two listings were paired, one short sentence per reason."""
     reasons = alert.reasons
     lines = []
+    # Each sentence names whose listing it speaks of from the reader's side: "Ihr Bedarf"
+    # for the other party's need reads as the reader's own in German (Ihr = your / their).
+    buyer = alert.role == BUYER
     relation = reasons.get("category_relation")
     if relation == "same":
         lines.append(gettext("Same category"))
     elif relation in ("parent", "ancestor"):
-        if alert.role == BUYER:
+        if buyer:
             lines.append(gettext("The offer falls within the category you asked for"))
         else:
-            lines.append(gettext("Their need covers your offer's category"))
+            lines.append(gettext("The other organisation's need covers your offer's category"))
     fit = reasons.get("quantity_fit")
     if fit == "full":
-        lines.append(gettext("The quantity covers the need in full"))
+        lines.append(
+            gettext("The offer covers your need in full")
+            if buyer
+            else gettext("Your offer covers the other organisation's need in full")
+        )
     elif fit == "partial":
-        lines.append(gettext("The quantity covers part of the need"))
+        lines.append(
+            gettext("The offer covers part of your need")
+            if buyer
+            else gettext("Your offer covers part of the other organisation's need")
+        )
     days_left = reasons.get("days_left")
     if isinstance(days_left, int):
         template = ngettext("%(num)d day left", "%(num)d days left", days_left)
@@ -61,9 +72,18 @@ def retraction_label(reason: str | None, gettext: Gettext) -> str:
     """Why a match went, in the reader's language ("offer reserved" -> "Angebot reserviert").
 
     Reasons are written by the readers of the matches topic as "<kind> <status>" or
-    "<kind> updated" (shared/match_state.py); anything else is shown as it came.
+    "<kind> updated" (shared/match_state.py), or by the matcher when a pair stops fitting
+    (matching/rules.py); anything else is shown as it came.
     """
     labels = {
+        "not an offer and a need": gettext("the listings no longer pair an offer and a need"),
+        "same organisation": gettext("both listings belong to the same organisation"),
+        "category does not fit": gettext("the categories no longer fit"),
+        "expired": gettext("a listing expired"),
+        "availability windows do not overlap": gettext("the dates no longer overlap"),
+        "quantity below the need's minimum": gettext("the quantity is below the minimum asked"),
+        "price above the need's maximum": gettext("the price is above the maximum asked"),
+        "out of range": gettext("the places are now too far apart"),
         "offer reserved": gettext("the offer is reserved"),
         "offer closed": gettext("the offer is closed"),
         "offer withdrawn": gettext("the offer was withdrawn"),

@@ -18,6 +18,9 @@ from typing import Any
 
 LANGUAGES = ("fr", "de", "en")
 FALLBACK_LANGUAGE = "en"
+#: Page languages without labels of their own in the tree, and whose labels they show instead:
+#: Luxembourg's written everyday language beside Luxembourgish is German.
+LABEL_FALLBACKS = {"lb": "de"}
 PATH_SEPARATOR = " \u203a "  # single right-pointing angle quotation mark
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _EWC = re.compile(r"\d{2}(?: \d{2}){0,2}")
@@ -139,7 +142,7 @@ class Taxonomy:
 
     def label(self, category_id: str, lang: str) -> str:
         labels = self.get(category_id).labels
-        return labels.get(lang) or labels[FALLBACK_LANGUAGE]
+        return labels.get(LABEL_FALLBACKS.get(lang, lang)) or labels[FALLBACK_LANGUAGE]
 
     def path_labels(self, category_id: str, lang: str, *, include_root: bool = False) -> str:
         """Labels from the top down (the root only if asked), joined by PATH_SEPARATOR."""
@@ -156,6 +159,7 @@ class Taxonomy:
         needle = _fold(text.strip())
         if not needle:
             return []
+        lang = LABEL_FALLBACKS.get(lang, lang) if lang else lang
         compact = needle.replace(" ", "")
         hits = []
         for i in self._order:

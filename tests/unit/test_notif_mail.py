@@ -13,7 +13,9 @@ from shared.events import typed_data
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def match(match_id: str = "m-1", title: str = "40 palettes Europe") -> MatchFound:
+def match(
+    match_id: str = "m-1", title: str = "40 palettes Europe", relation: str = "same"
+) -> MatchFound:
     def side(listing_id: str, org: str, name: str, place: str) -> dict[str, object]:
         return {
             "listing_id": listing_id,
@@ -36,7 +38,7 @@ def match(match_id: str = "m-1", title: str = "40 palettes Europe") -> MatchFoun
             "score": 0.8,
             "reasons": {
                 "distance_km": 55.24,
-                "category_relation": "same",
+                "category_relation": relation,
                 "quantity_fit": "partial",
                 "days_left": 3,
                 "cross_border": True,
@@ -73,7 +75,7 @@ def test_the_buyer_learns_what_how_much_how_far_until_when_and_why_in_french() -
     assert "40 palettes" in text
     assert "55,2 km" in text
     assert "24 décembre 2026" in text
-    assert "La quantité couvre une partie du besoin" in text
+    assert "L’offre couvre une partie de votre besoin" in text
     assert "3 jours restants" in text
     assert "FR → LU" in text
     assert "https://boucle.example/listings/offer-1" in text
@@ -88,6 +90,19 @@ def test_the_seller_hears_in_german_who_needs_what_it_offers() -> None:
     assert "Palettes pour l'atelier (Luxembourg)" in text
     assert "Paletten" in text
     assert "https://boucle.example/listings/need-1" in text
+
+
+def test_the_offering_side_reads_in_german_of_the_other_organisations_need_not_its_own() -> None:
+    # "Ihr Bedarf" reads as "your need": the farm that offers has no need in this match.
+    _buyer, seller = alerts_for_match(match(relation="parent"))
+    text = text_of(compose("de", [seller]))
+    assert "Der Bedarf der anderen Organisation umfasst die Kategorie Ihres Angebots" in text
+    assert "Ihr Angebot deckt einen Teil des Bedarfs der anderen Organisation" in text
+    assert "Ihr Bedarf" not in text and "Ihren Bedarf" not in text
+    buyer, _seller = alerts_for_match(match(relation="parent"))
+    text = text_of(compose("de", [buyer]))
+    assert "Das Angebot gehört zur gesuchten Kategorie" in text
+    assert "Das Angebot deckt einen Teil Ihres Bedarfs" in text
 
 
 def test_every_email_has_html_and_text_and_a_one_click_unsubscribe_header() -> None:

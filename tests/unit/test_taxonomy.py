@@ -151,8 +151,14 @@ def test_unknown_categories_raise_key_error(taxonomy):
 
 
 def test_a_label_in_an_unknown_language_falls_back_to_english(taxonomy):
-    assert taxonomy.label("produce-honey", "lb") == "Honey"
+    assert taxonomy.label("produce-honey", "it") == "Honey"
     assert taxonomy.label("produce-honey", "de") == "Honig"
+
+
+def test_luxembourgish_pages_show_and_search_the_german_labels(taxonomy):
+    # The tree has no Luxembourgish labels; readers of Luxembourgish read German every day.
+    assert taxonomy.label("produce-honey", "lb") == "Honig"
+    assert "produce-honey" in taxonomy.search("honig", "lb")
 
 
 def test_path_labels_run_from_below_the_root_down_to_the_category(taxonomy):

@@ -1,4 +1,5 @@
-"""Every page string exists in French and German, with the same placeholders as the English."""
+"""Every page string exists in French, German and Luxembourgish, with the same placeholders as
+the English."""
 
 from __future__ import annotations
 
@@ -13,9 +14,21 @@ CATALOGUES = sorted(ROOT.glob("*/translations/*/LC_MESSAGES/messages.po"))
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
-def test_french_and_german_catalogues_exist_for_the_listings_pages():
-    languages = {path.parts[-3] for path in CATALOGUES if path.parts[-5] == "listings"}
-    assert languages == {"fr", "de"}
+LANGUAGES = {"fr", "de", "lb"}  # English is the source
+
+
+@pytest.mark.parametrize("package", ["listings", "notifications", "monitor", "shared"])
+def test_every_package_has_a_french_german_and_luxembourgish_catalogue(package: str):
+    languages = {path.parts[-3] for path in CATALOGUES if path.parts[-5] == package}
+    assert languages == LANGUAGES
+
+
+def test_the_pages_offer_every_catalogued_language():
+    from shared.event_schemas import LANGUAGES as MEMBER_LANGUAGES
+    from shared.i18n import SUPPORTED_LANGUAGES
+
+    assert set(SUPPORTED_LANGUAGES) == LANGUAGES | {"en"}
+    assert set(MEMBER_LANGUAGES) == LANGUAGES | {"en"}, "members and organisations may choose it"
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
