@@ -7,9 +7,12 @@ a local PostgreSQL (or DATABASE_URL).
 
 - Matcher: the listings topic holds N workload listings, all already handled by the group
   (its offsets committed at the end, as after a previous run). A real matcher process is
-  started; "ready" is its /health answering 200 (the replica rebuilt), "first match" the
-  settlement of one new need published then. It must re-handle nothing: the only
-  settlement on the matches topic is the new need's. Floor: reading the same topic raw.
+  started four times: cold (no snapshot yet: the whole topic), again from the snapshot it
+  wrote after `--tail` listings were written meanwhile (only they are read), under a
+  renamed group (no committed offsets: it must resume after the last handled listing),
+  and without MATCHER_SNAPSHOT_DIR. "Ready" is its /health answering 200 (the replica
+  caught up), "first match" the settlement of one new need published then. Listings
+  handled again must be 0 in every run. Floor: reading the same topic raw.
 - Notifier: the organisations topic holds M organisations; the projection is rebuilt into
   PostgreSQL in batches (one transaction per poll) and, as the baseline, one transaction
   per event (how it worked before).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +41,7 @@ from bench.e2e_bench import broker, free_port
 from bench.workload import event_data, generate
 from notifications.organisations import OrganisationStore
 from notifications.tables import OrganisationRow, OrganisationTokenRow
+from shared import work_marks
 from shared.contracts import MatchesSettled
 from shared.db import service_database
 from shared.events import Event, decode_event, encode_event, typed_data
@@ -55,9 +60,10 @@ def produce_raw(bootstrap: str, topic: str, messages: Iterator[tuple[str, bytes]
     return count
 
 
-def listing_messages(count: int) -> Iterator[tuple[str, bytes]]:
-    for listing in generate(count, seed=7, now=time.time()):
-        yield listing.id, _encoded(event_data(listing))
+def listing_messages(count: int, seed: int = 7, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+    for listing in generate(count, seed=seed, now=time.time()):
+        data = {**event_data(listing), "id": prefix + listing.id}
+        yield str(data["id"]), _encoded(data)
 
 
 def commit_at_end(bootstrap: str, group: str, topic: str) -> None:
@@ -95,8 +101,11 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.2)
 
 
-def settlements(bootstrap: str, topics: Topics, want: str, timeout_s: float) -> list[str]:
-    """Listing ids of every settlement on the matches topic, once `want`'s has arrived."""
+def settlements(
+    bootstrap: str, topics: Topics, want: str, timeout_s: float
+) -> tuple[list[str], float]:
+    """Listing ids of every settlement on the matches topic, once `want`'s has arrived,
+    and when the matcher wrote `want`'s (its record timestamp, epoch seconds)."""
     consumer = KafkaConsumer(
         topics.matches,
         bootstrap_servers=bootstrap,
@@ -105,18 +114,24 @@ def settlements(bootstrap: str, topics: Topics, want: str, timeout_s: float) -> 
         enable_auto_commit=False,
     )
     seen: list[str] = []
+    written = 0.0
     deadline = time.monotonic() + timeout_s
-    while want not in seen and time.monotonic() < deadline:
-        for batch in consumer.poll(timeout_ms=200).values():
+    while not written and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
             for message in batch:
+                # Only settlements carry the handled mark: the found events are not read.
+                if not any(name == work_marks.HEADER for name, _ in message.headers or ()):
+                    continue
                 data = decode_event(message.value).data
                 if isinstance(data, MatchesSettled):
                     seen.append(data.listing_id)
+                    if data.listing_id == want:
+                        written = message.timestamp / 1000
     consumer.close()
-    return seen
+    return seen, written
 
 
-def matcher_restart(bootstrap: str, count: int) -> None:
+def matcher_restart(bootstrap: str, count: int, tail: int) -> None:
     topics = Settings.from_env({"KAFKA_TOPIC_PREFIX": f"start-{uuid.uuid4().hex[:6]}."}).topics
     ensure_topics(bootstrap, standard_topics(topics))
     started = time.perf_counter()
@@ -125,36 +140,72 @@ def matcher_restart(bootstrap: str, count: int) -> None:
     group = f"start-{uuid.uuid4().hex[:6]}"
     commit_at_end(bootstrap, group, topics.listings)
     floor = raw_read_s(bootstrap, topics.listings, produced)
-    port = free_port()
-    env = dict(
-        os.environ,
-        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-        KAFKA_TOPIC_PREFIX=topics.listings.removesuffix("listings"),
-        MATCHER_GROUP_ID=group,
-        HEALTH_PORT=str(port),
-        BOUCLE_ENV="test",
-    )
-    with tempfile.TemporaryDirectory() as tmp, (Path(tmp) / "matcher.log").open("wb") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "services.matcher"], env=env, stderr=log)
+    print(f"| raw read of the listings topic (the floor) | {floor:.1f} s |")
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshots = str(Path(tmp) / "snapshots")
+        seen: set[str] = set()
+        for phase, extra in (
+            ("cold start: no snapshot, the whole topic read", {}),
+            (f"restart from the snapshot, {tail:,} listings written meanwhile", {"tail": tail}),
+            ("a renamed consumer group (no offsets), from the snapshot", {"group": "renamed"}),
+            ("the same group, no snapshot (MATCHER_SNAPSHOT_DIR unset)", {"no_snapshot": 1}),
+        ):
+            if "tail" in extra:
+                messages = list(listing_messages(tail, seed=8, prefix="tail-"))
+                produce_raw(bootstrap, topics.listings, iter(messages))
+            env = dict(
+                os.environ,
+                KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+                KAFKA_TOPIC_PREFIX=topics.listings.removesuffix("listings"),
+                MATCHER_GROUP_ID=group + ("-renamed" if "group" in extra else ""),
+                MATCHER_INSTANCE_ID="bench",
+                HEALTH_PORT=str(free_port()),
+                BOUCLE_ENV="test",
+            )
+            if "no_snapshot" not in extra:
+                env["MATCHER_SNAPSHOT_DIR"] = snapshots
+            log_path = Path(tmp) / f"matcher-{len(seen)}.log"
+            ready, first, settled = _start_matcher(bootstrap, topics, env, log_path)
+            handled = [listing for listing in settled if listing not in seen]
+            seen.update(settled)
+            again = [x for x in handled if not x.startswith(("probe-", "tail-"))]
+            print(
+                f"| matcher, {count:,} active listings, {phase} | ready **{ready:.1f} s** "
+                f"| first new match settled {first:.1f} s | {_read_at_start(log_path)} "
+                f"| listings handled again: {len(again)} |",
+                flush=True,
+            )
+
+
+def _start_matcher(
+    bootstrap: str, topics: Topics, env: dict[str, str], log_path: Path
+) -> tuple[float, float, list[str]]:
+    """(ready s, first new match settled s, listing ids of every settlement so far)."""
+    with log_path.open("wb") as log:
+        started, epoch = time.perf_counter(), time.time()
+        command = [sys.executable, "-m", "services.matcher"]
+        process = subprocess.Popen(command, env=env, stderr=log)
         try:
-            wait_healthy(port, process)
+            wait_healthy(int(env["HEALTH_PORT"]), process)
             ready = time.perf_counter() - started
             probe = next(iter(generate(1, seed=99, now=time.time())))
             new_id = f"probe-{uuid.uuid4().hex[:6]}"
             raw = event_data(probe)
             raw.update(id=new_id, kind="need", radius_km=50.0, delivery_radius_km=None)
             produce_raw(bootstrap, topics.listings, iter([(new_id, _encoded(raw))]))
-            settled = settlements(bootstrap, topics, new_id, timeout_s=120)
-            first = time.perf_counter() - started
+            settled, written = settlements(bootstrap, topics, new_id, timeout_s=600)
+            first = written - epoch
         finally:
-            process.terminate()
-            process.wait(timeout=30)
-    print(
-        f"| matcher, {count:,} active listings | ready {ready:.1f} s | first new match settled "
-        f"{first:.1f} s | raw read of the topic {floor:.1f} s (ready / floor {ready / floor:.1f}x) "
-        f"| re-handled after restart: {len(settled) - 1} |"
-    )
+            process.terminate()  # SIGTERM: the matcher writes its snapshot on the way out
+            process.wait(timeout=120)
+    return ready, first, settled
+
+
+def _read_at_start(log_path: Path) -> str:
+    for line in log_path.read_text(errors="replace").splitlines():
+        if "replica caught up from" in line:
+            return str(json.loads(line)["message"]).removeprefix("replica ")
+    return "?"
 
 
 def _encoded(data: dict[str, object]) -> bytes:
@@ -227,11 +278,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--organisations", type=int, default=10_000)
+    parser.add_argument("--tail", type=int, default=1000, help="listings written while down")
+    parser.add_argument("--matcher-only", action="store_true")
     args = parser.parse_args()
     with broker() as bootstrap:
-        matcher_restart(bootstrap, args.listings)
-        with database() as url:
-            notifier_projection(bootstrap, url, args.organisations)
+        matcher_restart(bootstrap, args.listings, args.tail)
+        if not args.matcher_only:
+            with database() as url:
+                notifier_projection(bootstrap, url, args.organisations)
 
 
 if __name__ == "__main__":
