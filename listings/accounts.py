@@ -53,8 +53,12 @@ class AccountService:
         self._sessions = sessions
         self._topic = organisations_topic
 
-    def register(self, fields: dict[str, Any], role: str = "member") -> Registration:
-        """A new organisation with its first member and an API token; 409 on a taken e-mail."""
+    def register(
+        self, fields: dict[str, Any], role: str = "member", verified: bool = False
+    ) -> Registration:
+        """A new organisation, its first member (an owner) and an API token; 409 on a taken
+        e-mail. Addresses stay unconfirmed until their links are followed (`verified` is
+        for accounts an operator creates on the command line)."""
         now = datetime.now(UTC)
         location = fields.get("location") or {}
         organisation = Organisation(
@@ -68,6 +72,9 @@ class AccountService:
             lat=location.get("lat"),
             lon=location.get("lon"),
             updated_at=now,
+            contact_email_verified=verified,
+            description=(fields.get("description") or "").strip(),
+            website=(fields.get("website") or "").strip(),
         )
         member = Member(
             email=fields["email"].strip().lower(),
@@ -76,6 +83,8 @@ class AccountService:
             name=fields.get("member_name", ""),
             language=fields["language"],
             role=role,
+            email_verified=verified,
+            organisation_role="owner",
         )
         token = new_api_token()
         try:
@@ -86,7 +95,7 @@ class AccountService:
                 repository.add_organisation(organisation)
                 session.flush()
                 repository.add_member(member)
-                session.add(_token_row(organisation.id, "first token", token, now))
+                session.add(_token_row(organisation.id, "first token", token, now, member.id))
                 session.flush()
                 self._publish(repository, organisation, ORGANISATION_REGISTERED)
         except IntegrityError as exc:  # a concurrent registration took the e-mail first
@@ -134,10 +143,13 @@ class AccountService:
                 .order_by(ApiTokenRow.created_at)
             )
 
-    def create_token(self, organisation_id: str, name: str) -> tuple[ApiTokenRow, str]:
-        """A new token; the plain value is returned once and never stored."""
+    def create_token(
+        self, organisation_id: str, name: str, created_by: str | None = None
+    ) -> tuple[ApiTokenRow, str]:
+        """A new token; the plain value is returned once and never stored. A token a member
+        created is revoked when that member is removed."""
         token, now = new_api_token(), datetime.now(UTC)
-        row = _token_row(organisation_id, name, token, now)
+        row = _token_row(organisation_id, name, token, now, created_by)
         with unit_of_work(self._sessions) as session:
             repository = SqlAlchemyRepository(session)
             session.add(row)
@@ -189,6 +201,7 @@ class AccountService:
                 "password": password,
             },
             role="admin",
+            verified=True,
         )
         return "created"
 
@@ -204,11 +217,14 @@ class AccountService:
         repository.add_event(self._topic, event)
 
 
-def _token_row(organisation_id: str, name: str, token: str, now: datetime) -> ApiTokenRow:
+def _token_row(
+    organisation_id: str, name: str, token: str, now: datetime, created_by: str | None = None
+) -> ApiTokenRow:
     return ApiTokenRow(
         id=str(uuid.uuid4()),
         organisation_id=organisation_id,
         name=name,
         digest=token_digest(token),
         created_at=now,
+        created_by=created_by,
     )

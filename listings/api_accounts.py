@@ -19,6 +19,7 @@ from listings.limits import (
     calling_organisation,
     limiter,
 )
+from listings.membership import Membership
 from listings.places import PlaceError, resolve
 from shared.openapi import ApiBlueprint
 from shared.taxonomy import Taxonomy
@@ -49,6 +50,8 @@ class Organisations(MethodView):
         except PlaceError as exc:
             raise field_error("place", str(exc)) from exc
         registration = _accounts().register(payload)
+        membership: Membership = current_app.extensions["boucle.membership"]
+        membership.request_confirmations(registration.organisation.id, registration.member.id)
         return {
             "organisation": registration.organisation,
             "member_id": registration.member.id,
@@ -82,7 +85,10 @@ class Tokens(MethodView):
     @blp.response(201, s.TokenOut, example=ex.TOKEN_OUT)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create a token; its value is in this answer only."""
-        row, token = _accounts().create_token(require_principal().organisation_id, payload["name"])
+        caller = require_principal()
+        row, token = _accounts().create_token(
+            caller.organisation_id, payload["name"], caller.user_id
+        )
         return {"id": row.id, "name": row.name, "created_at": row.created_at, "token": token}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.category_search import category_of_code, ewc_code
 from shared.event_schemas import (
     LANGUAGES,
     LISTING_KINDS,
@@ -28,6 +29,22 @@ class Text(fields.String):
         if CONTROL_CHARACTERS.search(text):
             raise ValidationError("contains control characters")
         return text
+
+
+class CategoryId(Text):
+    """A category id, or the EWC code of one ("15 01 03" or "150103" is `ewc-150103`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        taxonomy = current_app.extensions["boucle.taxonomy"]
+        if text in taxonomy or ewc_code(text) is None:
+            return text
+        found = category_of_code(taxonomy, text)
+        if found is None:
+            raise ValidationError(
+                f"no category has the EWC code {ewc_code(text)}; see GET /api/v1/categories"
+            )
+        return found
 
 
 ACTIONS = ("publish", "reserve", "release", "close", "withdraw")
@@ -54,7 +71,11 @@ class ListingIn(Schema):
     kind = Text(required=True, validate=validate.OneOf(LISTING_KINDS))
     title = Text(required=True, validate=validate.Length(min=3, max=200))
     description = Text(load_default="", validate=validate.Length(max=5000))
-    category = Text(required=True, validate=validate.Length(min=1, max=100))
+    category = CategoryId(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "a category id, or its EWC code (15 01 03 or 150103)"},
+    )
     quantity = fields.Float(
         required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e9)
     )
@@ -157,7 +178,7 @@ class ActionIn(Schema):
 
 class SearchArgs(Schema):
     kind = Text(validate=validate.OneOf(LISTING_KINDS))
-    category = Text()
+    category = CategoryId(metadata={"description": "a category id, or its EWC code"})
     near = Text(metadata={"description": "lat,lon"})
     place = Text()
     radius_km = fields.Float(load_default=50, validate=validate.Range(min=0, max=500))

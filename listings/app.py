@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 from geopy.geocoders.base import Geocoder
@@ -21,26 +23,34 @@ from listings import (
     api_reference,
     web,
     web_accounts,
+    web_app_shell,
     web_exchanges,
     web_import,
+    web_profile,
+    web_syndication,
 )
 from listings.accounts import AccountService
 from listings.api_reference import RemotePart
+from listings.audit import AuditLog
 from listings.auth import bp as edge_auth_bp
 from listings.auth import resolve_caller
 from listings.exchange_service import ExchangeService
 from listings.forms import UNIT_LABELS
 from listings.http_errors import register_error_pages
 from listings.impact import OrganisationImpact
+from listings.leaving import OrganisationData
 from listings.limits import limiter
 from listings.login_sessions import LoginSessions
 from listings.match_projection import MatchProjection
+from listings.membership import Membership
 from listings.search import ListingSearch
 from listings.service import ListingService
 from shared.api_csrf import install_api_csrf
-from shared.edge import install_identity, trust_proxy
+from shared.auth import Principal
+from shared.edge import current_principal, install_identity, trust_proxy
 from shared.i18n import init_i18n
 from shared.identity import IdentitySigner
+from shared.maps import tile_layer
 from shared.openapi import Api
 from shared.security_headers import install_security_headers, tile_source
 from shared.taxonomy import Taxonomy
@@ -89,6 +99,7 @@ def create_app(
     geocoder: Geocoder,
     health_checks: dict[str, Callable[[], object]],
     logins: LoginSessions,
+    people: AccountPeople,
     secret_key: str,
     secure_cookies: bool = False,
     rate_limits: bool = True,
@@ -120,6 +131,10 @@ def create_app(
             "boucle.match_projection": matches,
             "boucle.taxonomy": taxonomy,
             "boucle.geocoder": geocoder,
+            "boucle.membership": people.membership,
+            "boucle.organisation_data": people.organisation_data,
+            "boucle.audit": people.audit,
+            "boucle.notifications_export": people.notifications_export,
         }
     )
     trust_proxy(app, proxy_hops)
@@ -142,17 +157,47 @@ def create_app(
     app.register_blueprint(web_accounts.bp)
     app.register_blueprint(web_exchanges.bp)
     app.register_blueprint(web_import.bp)
+    app.register_blueprint(web_syndication.bp)
+    app.register_blueprint(web_app_shell.bp)
+    app.register_blueprint(web_profile.bp)
+    app.context_processor(lambda: {"account_notice": _account_notice(people.membership)})
     register_error_pages(app)
     register_health(app, health_checks)
-    # The browse map's tiles (MAP_TILE_URL, as listings/web.py reads it) are its only images
+    # The browse map's tiles (MAP_TILE_URL, OpenStreetMap's by default) are its only images
     # from elsewhere.
-    install_security_headers(app, [tile_source(os.environ.get("MAP_TILE_URL", ""))])
+    app.config[web.TILES_KEY] = tile_layer(os.environ, "MAP")
+    install_security_headers(app, [tile_source(app.config[web.TILES_KEY].url)])
     app.jinja_env.globals.update(
         unit_label=_label(UNIT_LABELS),
         status_label=_label(STATUS_LABELS),
         exchange_status=_label(EXCHANGE_STATUS_LABELS),
     )
     return app
+
+
+@dataclass(frozen=True)
+class AccountPeople:
+    """The account use cases beyond logging in: people, their data, the audit log."""
+
+    membership: Membership
+    organisation_data: OrganisationData
+    audit: AuditLog
+    #: fetches the notifications service's part of an organisation's export
+    notifications_export: Callable[[Principal], dict[str, list[dict[str, Any]]]]
+
+
+def _account_notice(membership: Membership) -> str:
+    """Why alerts are not e-mailed yet, on every page, until the addresses are confirmed."""
+    principal = current_principal()
+    if principal is None or not principal.user_id:
+        return ""
+    waiting = membership.unconfirmed(principal.organisation_id, principal.user_id)
+    if not waiting:
+        return ""
+    return _(
+        "Confirm %(addresses)s: until then no alert is e-mailed there. Follow the link we sent.",
+        addresses=", ".join(waiting),
+    )
 
 
 def _label(labels: dict[str, Any]) -> Callable[[str], str]:

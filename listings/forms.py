@@ -109,7 +109,7 @@ class ListingForm(PlainTextForm):
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(3, 200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    category = SelectField(_l("Category"), validators=[DataRequired()])
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     quantity = DecimalField(
         _l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=0.001)]
     )

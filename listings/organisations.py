@@ -23,6 +23,9 @@ class Member:
     language: str = "en"
     role: str = "member"
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    email_verified: bool = False
+    #: owner (manages the organisation, its members and its data) or member
+    organisation_role: str = "owner"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class Organisation:
     #: given to the other side of an exchange once it is accepted (never shown publicly)
     phone: str = ""
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    contact_email_verified: bool = False
+    description: str = ""
+    website: str = ""
     version: int = 1
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -60,8 +66,16 @@ def organisation_event_data(
         location=location,
         contact_email=organisation.contact_email,
         language=organisation.language,
-        members=tuple(contracts.Member(m.id, m.email, m.name, m.language, m.role) for m in members),
+        members=tuple(
+            contracts.Member(
+                m.id, m.email, m.name, m.language, m.role, m.email_verified, m.organisation_role
+            )
+            for m in members
+        ),
         api_token_hashes=tuple(sorted(token_digests)),
         version=organisation.version,
         updated_at=organisation.updated_at,
+        contact_email_verified=organisation.contact_email_verified,
+        description=organisation.description,
+        website=organisation.website,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from geopy.geocoders.base import Geocoder
 
 from shared.geo.distance import country_of
@@ -11,9 +12,13 @@ from shared.geo.resolve import PlaceResult, resolve_place
 
 
 class PlaceError(ValueError):
-    """A place that could not be pinned down; `candidates` lists the choices if ambiguous."""
+    """A place that could not be pinned down; `candidates` lists the choices if ambiguous.
 
-    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
+    The message is translated when it is read (``str(error)``), in the language of the page
+    or API call at hand, so that every form showing it speaks the reader's language.
+    """
+
+    def __init__(self, message: object, candidates: list[str] | None = None) -> None:
         super().__init__(message)
         self.candidates = candidates or []
 
@@ -22,11 +27,18 @@ def resolve(geocoder: Geocoder, text: str) -> dict[str, Any]:
     """{lat, lon, place, country} for a place name, or PlaceError saying what to do."""
     result: PlaceResult = resolve_place(geocoder, text)
     if result.status == "unknown" or (result.status == "found" and result.location is None):
-        raise PlaceError(f"unknown place “{text}”: try the nearest town or a postcode")
+        raise PlaceError(
+            _l("unknown place “%(place)s”: try the nearest town or a postcode", place=text)
+        )
     if result.status == "ambiguous":
         choices = list(dict.fromkeys(f"{c.name}, {c.country}" for c in result.candidates))
         raise PlaceError(
-            f"several places are called “{text}”: write one of {' / '.join(choices)}", choices
+            _l(
+                "several places are called “%(place)s”: write one of %(choices)s",
+                place=text,
+                choices=" / ".join(choices),
+            ),
+            choices,
         )
     place = result.location
     assert place is not None

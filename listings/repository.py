@@ -108,6 +108,19 @@ class SqlAlchemyRepository:
         )
 
     # outbox
+    def add_tombstone(self, topic: str, key: str) -> None:
+        """Queue a tombstone (a null value) for `key`: compaction then forgets the key."""
+        self.session.add(
+            OutboxRow(
+                topic=topic,
+                key=key,
+                event_id=str(uuid.uuid4()),
+                event_type="tombstone",
+                payload=b"",
+                created_at=datetime.now(UTC),
+            )
+        )
+
     def add_event(self, topic: str, event: Event) -> None:
         """Queue `event` in the outbox; it is validated now, so a bad event fails the change."""
         self.session.add(

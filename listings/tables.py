@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -51,6 +52,9 @@ class OrganisationRow(Base):
     contact_email: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2))
     phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -65,6 +69,8 @@ class MemberRow(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(2))
     role: Mapped[str] = mapped_column(String(10), default="member")
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    organisation_role: Mapped[str] = mapped_column(String(10), default="owner")
 
 
 class ApiTokenRow(Base):
@@ -78,6 +84,42 @@ class ApiTokenRow(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: the member who created it: removing the member revokes it
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class AccountLinkRow(Base):
+    """A link sent by e-mail (confirm an address, reset a password, join an organisation).
+
+    Only the digest of its random token is kept; it expires and works once.
+    """
+
+    __tablename__ = "account_links"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    member_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    #: for an invitation: the role the new member gets
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AuditRow(Base):
+    """What an admin or an owner did to others' data: who, when, what, on what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor_id: Mapped[str] = mapped_column(String(36))
+    actor_organisation_id: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class MemberSessionRow(Base):

@@ -3,14 +3,14 @@ browse near a place. Views stay thin: validate the form, call a use case, redire
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from listings.auth import current_principal
+from listings.category_picker import grouped_choices
 from listings.domain import Listing
 from listings.errors import Conflict, NotFound
 from listings.exchange_forms import RequestForm
@@ -29,34 +30,38 @@ from listings.forms import UNIT_LABELS, ListingForm, SearchForm
 from listings.hints import what_would_match
 from listings.match_projection import MatchProjection
 from listings.places import PlaceError, locate, resolve
-from listings.search import SearchQuery
+from listings.search import SearchPage, SearchQuery
 from listings.service import ListingService
 from listings.web_support import ext, login_required
 from shared.taxonomy import Taxonomy
 from shared.units import usual_unit
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+#: app.config key of the browse map's shared.maps.TileLayer (set by the app factory)
+TILES_KEY = "boucle.map_tiles"
+#: The most listings the browse map shows at once (its clusters keep that many readable).
+MAP_MARKERS = 500
 
 
-def category_choices(with_blank: str | None = None) -> list[tuple[str, str]]:
-    """Every category as a choice labelled with its path ("Produce > Fruit > Apples")."""
-    taxonomy: Taxonomy = ext("taxonomy")
-    lang = str(get_locale())
-    options = []
-    for root in taxonomy.roots:
-        for category_id in [root, *taxonomy.descendants(root)]:
-            category = taxonomy.get(category_id)
-            code = f" ({category.ewc})" if category.ewc else ""
-            label = taxonomy.path_labels(category_id, lang, include_root=True) + code
-            options.append((category_id, label))
-    options.sort(key=lambda option: option[1])
-    return ([("", with_blank)] if with_blank else []) + options
+def category_choices(field: Any, blank: str) -> None:
+    """Give a category <select> its grouped choices, ``blank`` first, and what the type-to-filter
+    box of /assets/category_picker.js says in the page's language."""
+    field.choices = grouped_choices(
+        ext("taxonomy"), str(get_locale()), blank, _("%(family)s (all)", family="%(family)s")
+    )
+    field.render_kw = {
+        "class": "category-picker",
+        "data-filter-label": _("Find a category: a word or an EWC code (15 01 03)"),
+        "data-filter-none": _("No category matches; try another word."),
+        "data-filter-one": _("One category matches."),
+        "data-filter-many": _("%(num)s categories match.", num="%(num)s"),
+    }
 
 
 @bp.get("/")
 def home() -> str:
     form = SearchForm(request.args)
-    form.category.choices = category_choices(with_blank=_("All categories"))
+    category_choices(form.category, _("All categories"))
     recent = ext("listing_search").search(SearchQuery(page_size=8))
     return render_template("home.html", form=form, recent=recent)
 
@@ -64,7 +69,7 @@ def home() -> str:
 @bp.get("/listings")
 def browse() -> str:
     form = SearchForm(request.args)
-    form.category.choices = category_choices(with_blank=_("All categories"))
+    category_choices(form.category, _("All categories"))
     page = max(1, request.args.get("page", 1, type=int))
     near = None
     if form.validate() and form.place.data:
@@ -81,15 +86,27 @@ def browse() -> str:
         page=page,
     )
     results = ext("listing_search").search(query) if not form.errors else None
-    markers = [_marker(hit.listing) for hit in results.hits] if results else []
     return render_template(
         "browse.html",
         form=form,
         results=results,
-        markers=markers,
-        map_tile_url=os.environ.get("MAP_TILE_URL", ""),
-        map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
+        markers=_map_markers(query, results),
+        near=near,
+        radius_km=query.radius_km,
+        tiles=current_app.config[TILES_KEY],
     )
+
+
+def _map_markers(query: SearchQuery, results: SearchPage | None) -> list[dict[str, Any]]:
+    """The map shows every listing found (up to MAP_MARKERS), not only this page's, so that
+    a town's count on the map is the town's count in the results."""
+    if results is None:
+        return []
+    hits = results.hits
+    if results.total > len(hits):
+        everything = replace(query, page=1, page_size=MAP_MARKERS)
+        hits = ext("listing_search").search(everything).hits
+    return [_marker(hit.listing) for hit in hits]
 
 
 def _marker(listing: Listing) -> dict[str, Any]:
@@ -150,7 +167,7 @@ def new_listing() -> str | Response:
     if isinstance(principal, Response):
         return principal
     form = ListingForm()
-    form.category.choices = category_choices()
+    category_choices(form.category, _("Choose a category"))
     if form.validate_on_submit() and (fields := _listing_fields(form)) is not None:
         listing = ext("listing_service").create(fields, principal)
         flash(
@@ -171,7 +188,7 @@ def edit_listing(listing_id: str) -> str | Response:
     listing = service.get(listing_id, principal)
     form = ListingForm(obj=_form_values(listing))
     form.kind.data = listing.kind  # an offer stays an offer; the field is not on the page
-    form.category.choices = category_choices()
+    category_choices(form.category, _("Choose a category"))
     if form.validate_on_submit() and (fields := _listing_fields(form)) is not None:
         service.update(listing_id, fields, principal)
         flash(_("Your changes are saved."))
@@ -200,7 +217,10 @@ def listing_action(listing_id: str) -> Response:
         flash(_("Unknown action."), "error")
     else:
         try:
-            ext("listing_service").act(listing_id, action, principal)
+            changed = ext("listing_service").act(listing_id, action, principal)
+            if principal.is_admin and changed.organisation_id != principal.organisation_id:
+                # Moderation of another organisation's listing: on the record.
+                ext("audit").record(principal, f"listing_{action}", listing_id, changed.title)
             flash(_("Done."))
         except Conflict as exc:
             flash(str(exc), "error")

@@ -44,6 +44,7 @@ def register() -> str | Response:
             form.email.errors = [_("An account with this e-mail already exists. Log in instead.")]
         else:
             member = registration.member
+            _ext("membership").request_confirmations(registration.organisation.id, member.id)
             _log_in(member.id, member.language)
             flash(
                 _(
@@ -118,7 +119,9 @@ def tokens() -> str | Response:
     new_token = None
     if form.validate_on_submit():
         with limiter.limit(TOKENS_PER_ORGANISATION, key_func=calling_organisation):
-            _, new_token = accounts.create_token(principal.organisation_id, form.name.data or "")
+            _, new_token = accounts.create_token(
+                principal.organisation_id, form.name.data or "", principal.user_id
+            )
     listed = accounts.tokens(principal.organisation_id)
     return render_template("tokens.html", form=form, tokens=listed, new_token=new_token)
 

@@ -12,11 +12,16 @@ from geopy.geocoders.base import Geocoder
 
 from listings.accounts import AccountService
 from listings.api_reference import remote_parts
+from listings.app import AccountPeople
 from listings.app import create_app as build_app
+from listings.audit import AuditLog
 from listings.exchange_service import ExchangeService
 from listings.impact import OrganisationImpact
+from listings.leaving import OrganisationData
 from listings.login_sessions import LoginSessions
 from listings.match_projection import MatchProjection
+from listings.membership import Membership
+from listings.notifications_export import notifications_export
 from listings.search import ListingSearch
 from listings.service import ListingService
 from services.serving import serve
@@ -56,6 +61,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         listings=ListingService(sessions, settings.topics.listings),
         accounts=AccountService(sessions, settings.topics.organisations),
         logins=LoginSessions(sessions),
+        people=AccountPeople(
+            membership=Membership(sessions, settings.topics, settings.public_base_url),
+            organisation_data=OrganisationData(sessions, settings.topics),
+            audit=AuditLog(sessions),
+            notifications_export=notifications_export(
+                os.environ.get("NOTIFICATIONS_URL"), settings.identity_signer
+            ),
+        ),
         exchanges=ExchangeService(sessions, settings.topics),
         impact=OrganisationImpact(sessions, lambda c: [c, *taxonomy.ancestors(c)]),
         search=ListingSearch(sessions, taxonomy),

@@ -291,4 +291,6 @@ EventData = (
     | MatchesSettled
     | DeliveryOutcome
     | ExchangeChanged
+    | OrganisationDeleted
+    | AccountMailRequested
 )

@@ -95,7 +95,10 @@ class OutboxRelay:
 
     def _send(self, row: Any) -> Any:
         headers = [(name, value.encode()) for name, value in row.headers or []]
-        return self._publisher.publish_raw(row.topic, row.key.encode(), row.payload, headers)
+        # An empty payload is a tombstone: published as a null value, which compaction
+        # reads as "forget this key".
+        value = row.payload or None
+        return self._publisher.publish_raw(row.topic, row.key.encode(), value, headers)
 
     def pending(self) -> int:
         """How many events wait to be published (the outbox backlog)."""
