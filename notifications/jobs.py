@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from notifications.alerts import Alert
 from notifications.exchange_notices import ExchangeNotice
+from notifications.organisations import load_organisation
 from notifications.preference_store import load_preferences
 from notifications.preferences import EMAIL, WEBHOOK
 from notifications.tables import WebhookEndpointRow
@@ -40,6 +41,8 @@ class Job:
 
 
 Sender = Callable[[Job], None]
+#: Why an e-mail was not sent to an address its owner has not confirmed (the inbox has it).
+HELD_UNCONFIRMED = "held: address not confirmed"
 
 
 def addressed(session: Session, job: Job) -> tuple[Job, str | None]:
@@ -47,9 +50,19 @@ def addressed(session: Session, job: Job) -> tuple[Job, str | None]:
     # An unsubscribe stops what is still waiting (a digest, quiet hours) too.
     if job.channel == EMAIL and not load_preferences(session, *job.subscription).email:
         return job, "e-mail turned off by the recipient"
+    if job.channel == EMAIL and _unconfirmed(session, job):
+        # Decided when sending, not planning: confirmed in time, a digest still goes.
+        return job, HELD_UNCONFIRMED
     if job.channel == WEBHOOK:
         endpoint = session.get(WebhookEndpointRow, job.recipient)
         if endpoint is None or not endpoint.active:
             return job, "webhook endpoint removed"
         return replace(job, endpoint_url=endpoint.url, endpoint_secret=endpoint.secret), None
     return job, None
+
+
+def _unconfirmed(session: Session, job: Job) -> bool:
+    organisation = load_organisation(session, job.organisation_id)
+    return organisation is not None and job.recipient.strip().lower() in (
+        organisation.unconfirmed()
+    )

@@ -9,14 +9,17 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifications.erasure import erase_organisation
 from notifications.preferences import CONTACT, Person
 from notifications.tables import OrganisationRow, OrganisationTokenRow
 from shared.auth import token_digest
-from shared.contracts import Member, OrganisationChanged
+from shared.contracts import Member, OrganisationChanged, OrganisationDeleted
 from shared.db import unit_of_work
 from shared.events import Event
 
 log = logging.getLogger(__name__)
+#: A member's place in the organisation that may manage it (its members, its data).
+OWNER = "owner"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Organisation:
     contact_email: str
     language: str
     members: list[dict[str, Any]] = field(default_factory=list)
+    contact_email_verified: bool = True
 
     def people(self) -> list[Person]:
         """The contact address first, then every member."""
@@ -40,10 +44,28 @@ class Organisation:
         """One member's entry, or None."""
         return next((m for m in self.members if m["id"] == member_id), None)
 
+    def unconfirmed(self) -> set[str]:
+        """Addresses (lower case) nothing is e-mailed to until their owner confirms them."""
+        held = {m["email"].lower() for m in self.members if not m.get("email_verified", True)}
+        if not self.contact_email_verified:
+            held.add(self.contact_email.lower())
+        # An address confirmed by one of its uses (contact or member) is confirmed.
+        confirmed = {m["email"].lower() for m in self.members if m.get("email_verified", True)}
+        if self.contact_email_verified:
+            confirmed.add(self.contact_email.lower())
+        return held - confirmed
+
 
 def organisation_from_row(row: OrganisationRow) -> Organisation:
     """The plain view of a projection row."""
-    return Organisation(row.id, row.name, row.contact_email, row.language, list(row.members))
+    return Organisation(
+        row.id,
+        row.name,
+        row.contact_email,
+        row.language,
+        list(row.members),
+        row.contact_email_verified is not False,
+    )
 
 
 def load_organisation(session: Session, organisation_id: str) -> Organisation | None:
@@ -68,6 +90,13 @@ class OrganisationStore:
             for event in events:
                 if isinstance(event.data, OrganisationChanged):
                     self._upsert(session, event.data)
+                elif isinstance(event.data, OrganisationDeleted):
+                    erase_organisation(session, event.data.id)
+
+    def forget(self, organisation_id: str) -> None:
+        """A tombstone for the organisation's key: nothing of it may stay."""
+        with unit_of_work(self._sessions) as session:
+            erase_organisation(session, organisation_id)
 
     def _upsert(self, session: Session, data: OrganisationChanged) -> None:
         row = session.get(OrganisationRow, data.id)
@@ -77,6 +106,7 @@ class OrganisationStore:
             row = OrganisationRow(id=data.id)
             session.add(row)
         row.name, row.contact_email = data.name, data.contact_email
+        row.contact_email_verified = data.contact_email_verified
         row.language, row.version = data.language, data.version
         row.members = [_member(m) for m in data.members]
         row.updated_at = data.updated_at
@@ -113,4 +143,6 @@ def _member(member: Member) -> dict[str, Any]:
         "name": member.name,
         "language": member.language,
         "role": member.role,
+        "email_verified": member.email_verified,
+        "organisation_role": member.organisation_role,
     }

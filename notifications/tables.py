@@ -63,6 +63,8 @@ class AlertRow(Base):
     counterpart_place: Mapped[str | None] = mapped_column(String(200))
     available_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reasons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Read by the organisation's API clients (an API token is no member); members' own
+    # reads are in AlertReadRow.
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     retracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     retraction_reason: Mapped[str | None] = mapped_column(String(200))
@@ -72,6 +74,29 @@ class AlertRow(Base):
     counterpart_organisation_name: Mapped[str] = mapped_column(String(200), default="")
     price_mode: Mapped[str | None] = mapped_column(String(12))
     price_amount: Mapped[float | None] = mapped_column(Float)
+
+
+class AlertReadRow(Base):
+    """One member read one alert: read state is per member, so a colleague still sees it."""
+
+    __tablename__ = "alert_reads"
+
+    alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ErasedAlertTally(Base):
+    """What aggregate statistics keep of an erased organisation's alerts: counts per day,
+    category and side, with no organisation, listing, address or name."""
+
+    __tablename__ = "erased_alert_tallies"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date, UTC
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(10), primary_key=True)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    emails_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ListingVersionRow(Base):
@@ -186,6 +211,8 @@ class OrganisationRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(320))
+    # Nothing is e-mailed to an address its owner has not confirmed (members: in `members`).
+    contact_email_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(2))
     members: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)

@@ -122,6 +122,8 @@ def main() -> None:
         dead_letter=dead_letters_to(publisher),
         name=f"{group_id}-organisations",
         apply_many=store.apply_many,
+        # A deleted organisation's tombstone: erase whatever its deletion event left.
+        forget=store.forget,
     )
     handler = MatchAlertHandler(
         sessions,

@@ -36,6 +36,8 @@ ROUTES = {
     "/api/v1/inbox": "NOTIFICATIONS_URL",
     "/api/v1/webhooks": "NOTIFICATIONS_URL",
     "/api/v1/notification-preferences": "NOTIFICATIONS_URL",
+    # The notifications part of an organisation's data export (the rest is listings').
+    "/api/v1/organisations/me/export/notifications": "NOTIFICATIONS_URL",
     "/inbox": "NOTIFICATIONS_URL",
     "/settings/notifications": "NOTIFICATIONS_URL",
     "/unsubscribe": "NOTIFICATIONS_URL",

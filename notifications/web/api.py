@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from notifications.export import export_organisation
+from notifications.organisations import OWNER
 from notifications.tables import AlertRow
 from notifications.web import api_examples as ex
 from notifications.web.context import (
@@ -15,6 +18,7 @@ from notifications.web.context import (
     is_id,
     services,
 )
+from shared.db import unit_of_work
 from shared.edge import current_principal
 from shared.openapi import ApiBlueprint
 from shared.text import SINGLE_LINE
@@ -67,7 +71,25 @@ class MarkedOut(Schema):
     marked = fields.Integer()
 
 
+class ExportOut(Schema):
+    organisation_id = fields.String()
+    exported_at = fields.String()
+    alerts = fields.List(fields.Dict())
+    alert_reads = fields.List(fields.Dict(), metadata={"description": "which member read what"})
+    deliveries = fields.List(fields.Dict())
+    exchange_notices = fields.List(fields.Dict())
+    preferences = fields.List(fields.Dict())
+    webhooks = fields.List(fields.Dict(), metadata={"description": "without signing secrets"})
+
+
 MISSING_LISTING = {"listing_id": ["Missing data for required field."]}
+
+
+def _member_id() -> str | None:
+    """The calling member, whose read state the inbox shows; None for an API token, which
+    stands for the organisation (its clients share one read state)."""
+    principal = current_principal()
+    return principal.user_id if principal is not None else None
 
 
 def _caller_organisation() -> str | None:
@@ -88,7 +110,7 @@ class Alerts(MethodView):
             caller = _caller_organisation()
             if caller is None:
                 api_error(400, "Give a listing_id, or an API token.", MISSING_LISTING)
-            return store.inbox(caller, limit=query["limit"])
+            return store.inbox(caller, limit=query["limit"], member_id=_member_id())
         owner = store.owner_of_listing(listing_id)
         if owner is None:
             return []  # nothing to show, nothing to protect
@@ -106,12 +128,18 @@ class Inbox(MethodView):
     @blp.arguments(InboxQuery, location="query")
     @blp.response(200, InboxOut, example=ex.INBOX)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """The inbox: unread count and alerts, newest first."""
-        organisation_id = api_organisation()
+        """The inbox: unread count and alerts, newest first.
+
+        Read state is the logged-in member's own; called with an API token (no member), it
+        is the organisation's API clients' shared read state.
+        """
+        organisation_id, member_id = api_organisation(), _member_id()
         store = services().alerts
         return {
-            "unread": store.unread_count(organisation_id),
-            "items": store.inbox(organisation_id, query["limit"], unread_only=query["unread"]),
+            "unread": store.unread_count(organisation_id, member_id),
+            "items": store.inbox(
+                organisation_id, query["limit"], unread_only=query["unread"], member_id=member_id
+            ),
         }
 
 
@@ -121,7 +149,7 @@ class ReadAll(MethodView):
     @blp.response(200, MarkedOut, example=ex.MARKED)
     def post(self) -> dict[str, int]:
         """Mark every alert read."""
-        return {"marked": services().alerts.mark_read(api_organisation())}
+        return {"marked": services().alerts.mark_read(api_organisation(), member_id=_member_id())}
 
 
 @blp.route("/inbox/<alert_id>/read")
@@ -134,4 +162,29 @@ class ReadOne(MethodView):
         store = services().alerts
         if not is_id(alert_id) or store.get(organisation_id, alert_id) is None:
             api_error(404, "No such alert in your inbox.")
-        return {"marked": store.mark_read(organisation_id, alert_id)}
+        return {"marked": store.mark_read(organisation_id, alert_id, _member_id())}
+
+
+@blp.route("/organisations/me/export/notifications")
+class NotificationsExport(MethodView):
+    @blp.token(403)
+    @blp.response(200, ExportOut, example=ex.EXPORT)
+    def get(self) -> dict[str, Any]:
+        """Everything the notifications service holds about your organisation (GDPR export).
+
+        For an owner of the organisation, logged in (the listings service calls it for the
+        export archive with the owner's identity). The signed identity does not carry the
+        organisation role, so the role is the one the organisations topic last said; an API
+        token, which is no person, is refused.
+        """
+        principal = current_principal()
+        if principal is None:
+            api_error(401, "Log in as an owner of the organisation.")
+        organisation = services().organisations.get(principal.organisation_id)
+        entry = (
+            organisation.member(principal.user_id) if organisation and principal.user_id else None
+        )
+        if entry is None or entry.get("organisation_role", OWNER) != OWNER:
+            api_error(403, "Only an owner of the organisation may export its data.")
+        with unit_of_work(services().sessions) as session:
+            return export_organisation(session, principal.organisation_id, datetime.now(UTC))

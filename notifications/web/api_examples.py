@@ -50,3 +50,24 @@ PREFERENCES: dict[str, Any] = {
     "quiet_start": "22:00",
     "quiet_end": "07:00",
 }
+EXPORT: dict[str, Any] = {
+    "organisation_id": "e3f4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b",
+    "exported_at": "2025-02-01T10:00:00+00:00",
+    "alerts": [{**ALERT, "read_at": None}],
+    "alert_reads": [],
+    "deliveries": [
+        {
+            "id": "5f6a7b8c-9d0e-4f1a-2b3c-4d5e6f7a8b9c",
+            "alert_id": ALERT["id"],
+            "channel": "email",
+            "recipient": "contact@example.org",
+            "status": "sent",
+            "attempts": 1,
+            "created_at": "2025-01-31T09:30:02+00:00",
+            "sent_at": "2025-01-31T09:30:05+00:00",
+        }
+    ],
+    "exchange_notices": [],
+    "preferences": [],
+    "webhooks": [],
+}

@@ -50,13 +50,13 @@ def inbox() -> Any:
     if principal is None:
         return login_redirect()
     store = services().alerts
-    rows = store.inbox(principal.organisation_id, limit=100)
+    rows = store.inbox(principal.organisation_id, limit=100, member_id=principal.user_id)
     notices = store.exchange_notices(principal.organisation_id)
     rendered_at = datetime.now(UTC)
     return render_template(
         "notifications/inbox.html",
         items=[view_of(row) for row in rows],
-        unread=store.unread_count(principal.organisation_id),
+        unread=store.unread_count(principal.organisation_id, principal.user_id),
         notices=notices,
         # Where the live page picks up: after the newest row shown (or now, with none).
         alerts_after=max((row.created_at for row in rows), default=rendered_at).isoformat(),
@@ -70,7 +70,7 @@ def read_all() -> Any:
     principal = member()
     if principal is None:
         return login_redirect()
-    services().alerts.mark_read(principal.organisation_id)
+    services().alerts.mark_read(principal.organisation_id, member_id=principal.user_id)
     return redirect("/inbox", code=303)
 
 
@@ -82,7 +82,7 @@ def read_one(alert_id: str) -> Any:
         return login_redirect()
     if not is_id(alert_id) or services().alerts.get(principal.organisation_id, alert_id) is None:
         abort(404)
-    services().alerts.mark_read(principal.organisation_id, alert_id)
+    services().alerts.mark_read(principal.organisation_id, alert_id, principal.user_id)
     return redirect(f"/inbox#alert-{alert_id}", code=303)
 
 
@@ -100,9 +100,9 @@ def updates() -> Any:
     alerts_after = _cursor(request.args.get("alerts_after"))
     notices_after = _cursor(request.args.get("notices_after"))
     store = services().alerts
-    alerts = store.newer_than(organisation_id, alerts_after)
+    alerts = store.newer_than(organisation_id, alerts_after, principal.user_id)
     notices = store.exchange_notices_newer_than(organisation_id, notices_after)
-    unread = store.unread_count(organisation_id)
+    unread = store.unread_count(organisation_id, principal.user_id)
     response = jsonify(
         alerts=[
             {

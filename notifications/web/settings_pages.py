@@ -52,6 +52,8 @@ def _render(principal: Principal, status: int = 200, new_secret: Any = None, **f
         "notifications/settings.html",
         organisation=organisation,
         my_email=_my_email(organisation, principal),
+        # Addresses held back until confirmed: the page says why no e-mail comes.
+        unconfirmed=organisation.unconfirmed() if organisation else set(),
         organisation_form=organisation_form,
         member_form=member_form,
         webhook_form=webhook_form,
