@@ -83,9 +83,10 @@ class WatchedPage:
     def _console(self, message: Any) -> None:
         text = message.text
         url = message.location.get("url", "")
-        if url.endswith("/favicon.ico") or "/stream" in url:
-            # The browser asks for an icon on its own (Boucle has none); live feeds are served
-            # by the feeds process behind the edge, not by the app alone.
+        if url.endswith(("/favicon.ico", "/inbox/unread")) or "/stream" in url:
+            # The browser asks for an icon on its own (Boucle has none); live feeds and the
+            # header's unread count are served by other processes behind the edge, not by
+            # the app alone (tests/e2e/test_unread_badge_browser.py puts them together).
             return
         if "Content Security Policy" in text or text.startswith("Refused to"):
             self.refusals.append(f"{self.page.url}: {text}")

@@ -542,3 +542,31 @@ def test_inbox_updates_bring_a_new_message_of_an_exchange(
     assert len(notices) == 1
     assert "Abholung ab 8 Uhr" in notices[0]["html"]
     assert f"/exchanges/{exchange_id}" in notices[0]["html"]
+
+
+def test_the_badge_count_is_the_members_own_and_matches_the_inbox_heading(
+    world: World,
+) -> None:
+    reader = logged_in(world.app.test_client(), world.buyer, random_id("reader"), "de")
+    before = reader.get("/inbox/unread")
+    assert before.status_code == 200
+    assert before.headers["Cache-Control"] == "private, no-store"
+    new_match(world, "Holzpaletten")
+    new_match(world, "Obstkisten")
+    answer = reader.get("/inbox/unread").get_json()
+    assert answer["unread"] == before.get_json()["unread"] + 2
+    page = reader.get("/inbox").get_data(as_text=True)
+    heading = re.search(r'id="unread-summary"[^>]*>\s*([^<]+?)\s*<', page)
+    assert heading and heading.group(1) == answer["unread_text"], "the heading's own words"
+    assert answer["unread_text"] == f"{answer['unread']} ungelesene Benachrichtigungen"
+
+    # What one member reads leaves another member's count as it was.
+    other = logged_in(world.app.test_client(), world.buyer, random_id("colleague"), "fr")
+    theirs = other.get("/inbox/unread").get_json()["unread"]
+    reader.post("/inbox/read", data={"csrf_token": csrf_token(page)})
+    assert reader.get("/inbox/unread").get_json() == {
+        "unread": 0,
+        "unread_text": "0 ungelesene Benachrichtigungen",
+    }
+    assert other.get("/inbox/unread").get_json()["unread"] == theirs
+    assert world.app.test_client().get("/inbox/unread").status_code == 401
