@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -22,6 +24,7 @@ from tests.integration.monitor_helpers import (
     monitor_settings,
     running_monitor,
 )
+from tests.integration.test_notif_support import organisation_event
 
 pytestmark = pytest.mark.kafka
 
@@ -58,10 +61,13 @@ def test_a_stopped_group_shows_the_lag_of_the_events_produced_since(
     html = client.get("/monitor").get_data(as_text=True)
     assert f'data-group="{group}"' in html
     assert f'data-total-lag="{produced}"' in html, client.get("/api/v1/monitor/groups").json
+    assert f"Stopped: no consumer is running and {produced} messages are waiting." in html
+    assert "Normal: empty. Each message here is one a consumer or the notifier gave up on." in html
     [seen] = [
         g for g in body(client.get("/api/v1/monitor/groups"))["groups"] if g["group_id"] == group
     ]
     assert seen["state"] == "Empty" and seen["members"] == []
+    assert (seen["pace"]["verdict"], seen["pace"]["lag"]) == ("stopped", produced)
     assert sum(p["lag"] for p in seen["partitions"]) == produced
     assert {p["topic"] for p in seen["partitions"]} == {matches}
     topics = {t["name"]: t for t in body(client.get("/api/v1/monitor/topics"))["topics"]}
@@ -161,3 +167,35 @@ def test_a_stopped_service_shows_as_down_after_the_threshold(
         wait_for(lambda: status() == "down", timeout=10, what="the service down")
         html = client.get("/monitor").get_data(as_text=True)
         assert 'data-service="probe"' in html and 'data-status="down"' in html
+
+
+def test_the_tail_lists_a_shared_name_once_and_the_activity_headline_matches_its_charts(
+    monitor: Flask, kafka_bootstrap: str, topic_prefix: str, publisher: KafkaPublisher
+):
+    topics = monitor_settings(kafka_bootstrap, topic_prefix).topics
+    admins = [random_id("admins") for _ in range(4)]
+    for oid in admins:
+        event = organisation_event(oid, f"{oid}@example.org")
+        event = replace(event, data=replace(event.data, name="Boucle administrators"))
+        publisher.publish(topics.organisations, event).get(timeout=30)
+    for n in range(3):
+        publisher.publish(topics.matches, match_event(n)).get(timeout=30)
+    publisher.publish(topics.matches, match_event(0)).get(timeout=30)  # read twice
+    client = monitor.test_client()
+    log_in(client)
+
+    def tail_page() -> str:
+        page = client.get("/monitor/tail").get_data(as_text=True)
+        return page if ",".join(sorted(admins)) in page else ""
+
+    page = wait_for(tail_page, what="the organisations in the tail's filter")
+    assert page.count(">Boucle administrators</option>") == 1
+
+    def activity_page() -> str:
+        page = html.unescape(client.get("/monitor/activity").get_data(as_text=True))
+        return page if "3 matches still standing" in page else ""
+
+    activity = wait_for(activity_page, what="the matches in the activity")
+    assert "Last 30 days: 0 listings published, 3 matches found, 0 alerts sent." in activity
+    assert "Matches found per day — last 30 days, 3 in all" in activity
+    assert "3 matches still standing" in activity
