@@ -26,7 +26,7 @@ from listings.organisations import (
     organisation_event_data,
 )
 from listings.repository import SqlAlchemyRepository, is_id
-from listings.tables import ApiTokenRow
+from listings.tables import ApiTokenRow, MemberRow
 from shared.auth import Principal, new_api_token, token_digest
 from shared.db import unit_of_work
 from shared.event_schemas import ORGANISATION_REGISTERED, ORGANISATION_UPDATED
@@ -124,7 +124,13 @@ class AccountService:
         """The organisation a bearer token belongs to, or None for an unknown or revoked one."""
         with unit_of_work(self._sessions) as session:
             row = SqlAlchemyRepository(session).token_by_digest(token_digest(token))
-            return None if row is None else Principal(organisation_id=row.organisation_id)
+            if row is None:
+                return None
+            # A script acts as the member who created its token (removing them revokes it).
+            creator = session.get(MemberRow, row.created_by) if row.created_by else None
+            if creator is None or creator.organisation_id != row.organisation_id:
+                return Principal(organisation_id=row.organisation_id)
+            return Principal(row.organisation_id, creator.id, "member")
 
     def organisation(self, organisation_id: str) -> Organisation:
         """The organisation, or NotFound."""

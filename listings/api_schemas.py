@@ -248,6 +248,49 @@ class OrganisationOut(Schema):
     place = fields.String()
     contact_email = fields.String()
     language = fields.String()
+    description = fields.String()
+    website = fields.String()
+    phone = fields.String()
+    contact_email_verified = fields.Boolean()
+
+
+class ProfileIn(Schema):
+    """The profile's fields to change (owners); a new contact e-mail is confirmed again."""
+
+    name = Text(validate=validate.Length(min=2, max=200))
+    kind = Text(validate=validate.OneOf(ORGANISATION_KINDS))
+    description = Text(validate=validate.Length(max=2000))
+    website = fields.Url(validate=validate.Length(max=300))
+    contact_email = fields.Email()
+    phone = Text(
+        validate=validate.Regexp(
+            r"^[0-9+()./ -]{0,40}$", error="digits, spaces and + ( ) . / - only"
+        )
+    )
+    language = Text(validate=validate.OneOf(LANGUAGES))
+
+
+class MemberOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    email = fields.String()
+    language = fields.String()
+    organisation_role = fields.String(metadata={"description": "owner or member"})
+    email_verified = fields.Boolean()
+
+
+class InviteIn(Schema):
+    email = fields.Email(required=True)
+    role = Text(load_default="member", validate=validate.OneOf(("owner", "member")))
+    language = Text(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+
+class RoleIn(Schema):
+    role = Text(required=True, validate=validate.OneOf(("owner", "member")))
+
+
+class ForgotIn(Schema):
+    email = fields.Email(required=True)
 
 
 class RegistrationOut(Schema):

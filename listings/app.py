@@ -20,6 +20,7 @@ from listings import (
     api_accounts,
     api_exchanges,
     api_import,
+    api_people,
     api_reference,
     web,
     web_accounts,
@@ -145,7 +146,13 @@ def create_app(
     init_i18n(app, [Path(__file__).with_name("translations")])
     register_page_frame(app)
     rest = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
-    for blueprint in (api_import.blp, api.blp, api_accounts.blp, api_exchanges.blp):
+    for blueprint in (
+        api_import.blp,
+        api.blp,
+        api_accounts.blp,
+        api_exchanges.blp,
+        api_people.blp,
+    ):
         rest.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # forms' CSRF check; install_api_csrf guards cookie calls
     install_api_csrf(app)

@@ -359,3 +359,33 @@ def test_an_admins_moderation_is_on_the_audit_log(app: Flask, client: FlaskClien
 
 def _zip_names(data: bytes) -> list[str]:
     return zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+def test_the_api_manages_the_profile_and_the_members_with_a_token(
+    client: FlaskClient, sessions: Any
+):
+    organisation = register(client)
+    token = organisation["headers"]
+    profile = client.patch(
+        "/api/v1/organisations/me/profile",
+        json={"description": "Palettes et caisses", "website": "https://example.org"},
+        headers=token,
+    )
+    assert profile.status_code == 200, profile.get_json()
+    assert profile.get_json()["description"] == "Palettes et caisses"
+    bad = client.patch("/api/v1/organisations/me/profile", json={"website": "nope"}, headers=token)
+    assert bad.status_code == 400 and "website" in bad.get_json()["errors"]
+    (me,) = client.get("/api/v1/organisations/me/members", headers=token).get_json()
+    assert me["organisation_role"] == "owner" and me["email_verified"] is False
+    email = f"{random_id('api')}@example.org"
+    invited = client.post(
+        "/api/v1/organisations/me/members", json={"email": email, "language": "fr"}, headers=token
+    )
+    assert invited.status_code == 202
+    assert [m.kind for m in mails(sessions, email)] == ["invitation"]
+    last_owner = client.delete(f"/api/v1/organisations/me/members/{me['id']}", headers=token)
+    assert last_owner.status_code == 409 and "owner" in last_owner.get_json()["message"]
+    for address in ("nobody@example.org", organisation["login"]["email"]):
+        assert client.post("/api/v1/password/forgot", json={"email": address}).status_code == 202
+    assert mails(sessions, "nobody@example.org") == []
+    assert [m.kind for m in mails(sessions, organisation["login"]["email"])][-1] == "reset_password"

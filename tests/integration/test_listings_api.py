@@ -56,8 +56,15 @@ def test_a_posted_offer_is_stored_published_and_its_event_queued(client, postgre
 
 def test_registering_publishes_the_organisation_with_its_token_digest_only(client, postgres_url):
     org = register(client, place="Saarbrücken", country="DE", language="de")
-    [event] = outbox_events(postgres_url)
+    events = outbox_events(postgres_url)
+    [event] = [e for e in events if e.type.startswith("boucle.organisation.")]
     assert event.type == "boucle.organisation.registered"
+    # Registering also asks the notifier to have both addresses confirmed (no token in it).
+    mails = [e.data for e in events if e.type == "boucle.account.mail_requested"]
+    assert sorted(m.to for m in mails) == sorted(
+        [org["login"]["email"], org["organisation"]["contact_email"]]
+    )
+    assert all(org["api_token"] not in str(m) for m in mails)
     assert event.data.language == "de"
     assert event.data.location.place == "Saarbrücken"
     assert org["api_token"] not in str(event.data)
