@@ -16,13 +16,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime
-from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_time, get_timezone_location
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.channels.email import SmtpMailer
-from notifications.mail import HEADERS_AS_THEY_ARE, _environment
+from notifications.mail import HEADERS_AS_THEY_ARE, _environment, message_id_domain
 from notifications.retry import DeliveryError
 from notifications.tables import processed_events
 from shared.contracts import AccountMailRequested
@@ -54,9 +53,8 @@ class AccountMailComposer:
 
     def __init__(self, mail_from: str, base_url: str, zone: tzinfo) -> None:
         self._from = mail_from
-        address = mail_from.rpartition("<")[2].rstrip(">")
         # Message-IDs in a domain the exchange answers for: the sender's, else its host.
-        self._domain = address.rpartition("@")[2] or urlsplit(base_url).hostname or "localhost"
+        self._domain = message_id_domain(mail_from, base_url)
         self._zone = zone
 
     def compose(self, mail: AccountMailRequested, now: datetime) -> EmailMessage:
