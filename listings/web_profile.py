@@ -104,6 +104,7 @@ def account() -> str | Response:
         owner=owner,
         members=members,
         me=me,
+        owners=sum(1 for m in members if m.organisation_role == "owner"),
         email_form=EmailChangeForm(prefix="login", data={"email": me.email if me else ""}),
         password_form=PasswordChangeForm(prefix="password"),
         invite_form=InviteForm(prefix="invite", data={"language": organisation.language}),
