@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from notifications.tables import (
@@ -26,10 +26,9 @@ SECRET_COLUMNS = {"webhook_endpoints": {"secret"}}
 
 def row_dict(row: DeclarativeBase) -> dict[str, Any]:
     """A row's columns as JSON values (dates in ISO 8601), secrets left out."""
-    table = row.__table__
-    hidden = SECRET_COLUMNS.get(table.name, set())
+    hidden = SECRET_COLUMNS.get(str(getattr(row, "__tablename__", "")), set())
     values: dict[str, Any] = {}
-    for column in table.columns:
+    for column in inspect(type(row)).column_attrs:
         if column.key in hidden:
             continue
         value = getattr(row, column.key)

@@ -7,6 +7,7 @@ Create Date: 2026-12-01 12:00:00
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -48,7 +49,7 @@ def _backfill_reads() -> None:
     """What an organisation had read stays read for every one of its members."""
     bind = op.get_bind()
     members = {
-        organisation_id: [m["id"] for m in (listed or []) if isinstance(m, dict) and m.get("id")]
+        organisation_id: _member_ids(listed)
         for organisation_id, listed in bind.execute(
             sa.select(sa.column("id", sa.String()), sa.column("members", sa.JSON())).select_from(
                 sa.table("organisations")
@@ -87,6 +88,12 @@ def _backfill_reads() -> None:
             batch = []
     if batch:
         bind.execute(reads.insert(), batch)
+
+
+def _member_ids(listed: Any) -> list[str]:
+    if not isinstance(listed, list):
+        return []
+    return [str(m["id"]) for m in listed if isinstance(m, dict) and m.get("id")]
 
 
 def downgrade() -> None:
