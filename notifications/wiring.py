@@ -32,11 +32,17 @@ def category_label(taxonomy: Taxonomy) -> Callable[[str, str], str]:
 
 
 def category_choices(taxonomy: Taxonomy) -> Callable[[str], list[tuple[str, str]]]:
-    """Every category as a choice, indented by depth, in a language."""
+    """Every category as a choice, indented by depth, in a language, with its EWC code (the
+    settings page's filter finds a category by its words or its code)."""
 
     def choices(language: str) -> list[tuple[str, str]]:
         return [
-            (c.id, "\u00a0\u00a0" * c.depth + taxonomy.label(c.id, language))
+            (
+                c.id,
+                "\u00a0\u00a0" * c.depth
+                + taxonomy.label(c.id, language)
+                + (f" ({c.ewc})" if c.ewc else ""),
+            )
             for c in taxonomy.all()
         ]
 

@@ -35,7 +35,17 @@ class MemberPreferencesForm(FlaskForm):
         default="instant",
     )
     digest_hour = SelectField(_l("Digest sent at"), choices=HOURS, default="7")
-    muted_categories = SelectMultipleField(_l("Categories you do not want to hear about"))
+    muted_categories = SelectMultipleField(
+        _l("Categories you do not want to hear about"),
+        # What the type-to-filter box of /assets/category_picker.js says.
+        render_kw={
+            "class": "category-picker",
+            "data-filter-label": _l("Find a category: a word or an EWC code (15 01 03)"),
+            "data-filter-none": _l("No category matches; try another word."),
+            "data-filter-one": _l("One category matches."),
+            "data-filter-many": _l("%(num)s categories match.", num="%(num)s"),
+        },
+    )
     quiet_start = TimeField(_l("Quiet hours from"), validators=[Optional()])
     quiet_end = TimeField(_l("Quiet hours until"), validators=[Optional()])
     save = SubmitField(_l("Save"))

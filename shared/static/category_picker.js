@@ -30,8 +30,16 @@
     return match ? match.slice(1).join("") : null;
   }
 
+  function termsOf(option) {
+    var given = option.getAttribute("data-terms");
+    if (given) { return given.split("|"); }
+    // No terms from the server: the option's text, and the EWC code it shows, "(15 01 03)".
+    var code = /\((\d{2}(?: \d{2}){0,2})\)/.exec(option.textContent);
+    return [fold(option.textContent)].concat(code ? [code[1].replace(/ /g, "")] : []);
+  }
+
   function matches(option, query, code) {
-    var terms = (option.getAttribute("data-terms") || fold(option.textContent)).split("|");
+    var terms = termsOf(option);
     if (code !== null) {
       return terms.some(function (term) { return /^\d{2,6}$/.test(term) && term.indexOf(code) === 0; });
     }
@@ -40,6 +48,8 @@
   }
 
   function enhance(select, index) {
+    if (select.getAttribute("data-enhanced")) { return; }
+    select.setAttribute("data-enhanced", "true");
     // The full list, kept to rebuild from: [{group, options}] with group null for loose ones.
     var parts = [];
     Array.prototype.forEach.call(select.children, function (child) {
@@ -75,14 +85,17 @@
       var code = ewcQuery(input.value);
       var chosen = select.value;
       var found = 0;
+      // Options taken out of the list are not sent with the form: what is chosen stays.
+      var keep = function (option) {
+        return option.value === "" || option.selected || option.value === chosen;
+      };
       var rows = 0;
       while (select.firstChild) { select.removeChild(select.firstChild); }
       parts.forEach(function (part) {
         var kept = part.options.filter(function (option) {
-          // The empty first option and the current choice always stay.
-          return !query || option.value === "" || option.value === chosen || matches(option, query, code);
+          return !query || keep(option) || matches(option, query, code);
         });
-        found += kept.filter(function (option) { return option.value !== "" && option.value !== chosen; }).length;
+        found += kept.filter(function (option) { return !keep(option); }).length;
         if (!kept.length) { return; }
         if (part.group) {
           while (part.group.firstChild) { part.group.removeChild(part.group.firstChild); }
@@ -94,7 +107,7 @@
         }
         rows += kept.length;
       });
-      select.value = chosen;
+      if (!select.multiple) { select.value = chosen; }
       if (!query) {
         status.textContent = "";
         select.removeAttribute("size");
