@@ -294,7 +294,8 @@ class Gazetteer:
         key = _PLACE_ALIASES.get(key, key)
         if found := self._by_name.get(key):
             return [(MATCH_ALTERNATE, place) for _, place in found]
-        return list(self._by_compact.get(compact(key)) or self._by_skeleton.get(skeleton(key), ()))
+        found = self._by_compact.get(compact(key)) or self._by_skeleton.get(skeleton(key)) or []
+        return list(found)
 
     def postal_by_name(self, key: str) -> list[PostalCode]:
         return list(self._postal_by_name.get(key, ()))
