@@ -133,12 +133,12 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise ImportFileError("unreadable") from exc
     sheet = book.worksheets[0]
-    rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     return iter(rows)
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as the posting form would receive it: dates as YYYY-MM-DD, 40.0 as 40."""
     if value is None:
         return ""

@@ -257,3 +257,20 @@ def test_a_previewed_file_cannot_be_imported_by_another_organisation(client, pos
     )
     assert refused.status_code == 400
     assert listing_rows(postgres_url, my_organisation(client)) == ([], [])
+
+
+def test_the_api_takes_the_same_rows_as_json(client, postgres_url):
+    org = register(client)
+    rows = [
+        {**GOOD, "quantity": 7, "radius_km": 0, "draft": False, "available_until": None},
+        {**GOOD, "kind": "gift"},
+    ]
+    response = client.post("/api/v1/listings/import", json={"rows": rows}, headers=org["headers"])
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert (body["total"], body["valid"], body["created"]) == (2, 1, 1)
+    assert body["rows"][1]["row"] == 2 and set(body["rows"][1]["errors"]) == {"kind"}
+    [listing], _ = listing_rows(postgres_url, org["organisation"]["id"])
+    assert (listing.quantity, listing.status) == (7, "published")
+    empty = client.post("/api/v1/listings/import", json={"rows": []}, headers=org["headers"])
+    assert empty.status_code == 400 and "rows" in empty.get_json()["errors"]
