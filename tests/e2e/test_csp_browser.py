@@ -25,6 +25,7 @@ from shared.auth import Principal
 from shared.settings import Settings
 from tests.conftest import IN_CI, fresh_database
 from tests.e2e.test_monitor_browser import CHROMIUM, LAUNCH_ARGS, free_port
+from tests.e2e.tiles import stand_in_tiles
 from tests.edge_identity import identity_headers
 from tests.integration.listings_client import listing_body, listings_app, register
 from tests.integration.monitor_helpers import running_monitor
@@ -119,6 +120,7 @@ def test_member_pages_run_under_the_policy_with_nothing_refused(
     listing_id = posted.get_json()["id"]
 
     context = chromium.new_context()
+    tiles = stand_in_tiles(context)  # OpenStreetMap's, allowed by the policy's img-src
     watched = WatchedPage(context)
     page = watched.page
     with served(listings) as base:
@@ -131,7 +133,9 @@ def test_member_pages_run_under_the_policy_with_nothing_refused(
 
         watched.open(f"{base}/")
         watched.open(f"{base}/listings?place=Metz&radius_km=50")
-        page.wait_for_selector("path.listing-marker", timeout=PAGE_TIMEOUT_MS)  # map.js ran
+        page.wait_for_selector("#map .listing-marker", timeout=PAGE_TIMEOUT_MS)  # map.js ran
+        page.wait_for_selector("#map img.leaflet-tile-loaded", timeout=PAGE_TIMEOUT_MS)
+        assert tiles, "the map asked OpenStreetMap for tiles"
         watched.open(f"{base}/listings/{listing_id}")
         watched.open(f"{base}/my/listings")
         assert "Palettes CSP" in page.inner_text("main")
@@ -187,6 +191,7 @@ def test_monitor_views_run_under_the_policy_with_nothing_refused(
             Principal("org-admin", "admin-1", "admin"), monitor.config["SECRET_KEY"]
         )
         context = chromium.new_context()
+        stand_in_tiles(context)
         watched = WatchedPage(context)
         page = watched.page
         watched.open(f"{base}/monitor", as_admin)

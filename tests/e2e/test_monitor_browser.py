@@ -21,6 +21,7 @@ from services.forwarding import forward
 from shared.auth import Principal
 from shared.kafka import KafkaPublisher
 from tests.conftest import IN_CI
+from tests.e2e.tiles import stand_in_tiles
 from tests.edge_identity import identity_headers
 from tests.integration.kafka_helpers import wait_for
 from tests.integration.monitor_helpers import (
@@ -130,9 +131,19 @@ def test_the_map_shows_a_marker_per_active_listing(
     wait_for(lambda: len(app.extensions["boucle.monitor"].activity.active_listings()) == 2)
 
     context = as_admin(browser, app)
+    stand_in_tiles(context)
     page = context.new_page()
     page.goto(f"{base_url}/monitor/activity", timeout=20_000)
-    page.wait_for_selector("path.listing-offer", timeout=20_000)
-    assert page.locator("path.listing-marker").count() == 2
+    page.wait_for_selector("#map .listing-marker, #map .map-cluster", timeout=20_000)
+    # Both listings are on the map, one marker each or together in a cluster that says 2.
+    singles = page.locator("#map .listing-marker").count()
+    clustered = sum(int(n) for n in page.locator("#map .map-cluster-count").all_inner_texts())
+    assert singles + clustered == 2
+    assert page.locator("#map-legend li").count() == 3, "offers, needs, clusters"
+    # The map opens on the Greater Region, not on half of Europe.
+    view = page.get_attribute("#map", "data-view") or ""
+    west, south, east, north = map(float, view.split(","))
+    assert west <= 2.8 and east >= 8.6 and south <= 47.8 and north >= 51.0
+    assert north - south < 2 * (51.0 - 47.8)
     assert page.locator("#chart-listings rect").count() == 30
     context.close()
