@@ -75,7 +75,7 @@ def test_the_buyer_learns_what_how_much_how_far_until_when_and_why_in_french() -
     assert "40 palettes" in text
     assert "55,2 km" in text
     assert "24 décembre 2026" in text
-    assert "L’offre couvre une partie de votre besoin" in text
+    assert "L\u2019offre couvre une partie de votre besoin" in text
     assert "3 jours restants" in text
     assert "FR → LU" in text
     assert "https://boucle.example/listings/offer-1" in text
@@ -103,6 +103,16 @@ def test_the_offering_side_reads_in_german_of_the_other_organisations_need_not_i
     text = text_of(compose("de", [buyer]))
     assert "Das Angebot gehört zur gesuchten Kategorie" in text
     assert "Das Angebot deckt einen Teil Ihres Bedarfs" in text
+
+
+def test_a_luxembourgish_organisation_reads_its_alerts_in_luxembourgish() -> None:
+    buyer, _seller = alerts_for_match(match())
+    message = compose("lb", [buyer])
+    text = text_of(message)
+    assert message["Subject"] == "Nei Offer fir Äre Bedarf: 40 palettes Europe"
+    assert "D'Offer deckt en Deel vun Ärem Bedarf" in text
+    assert "Distanz: 55,2 km" in text and "nach 3 Deeg" in text
+    assert "Dës E-Mailen ofbestellen" in text
 
 
 def test_every_email_has_html_and_text_and_a_one_click_unsubscribe_header() -> None:
