@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from notifications.web import api, api_settings, pages, settings_pages, unread
+from notifications.web import api, api_settings, pages, push_pages, settings_pages, unread
 from notifications.web.context import WebServices
 from shared.api_csrf import install_api_csrf
 from shared.edge import install_identity, trust_proxy
@@ -52,6 +52,7 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(unread.bp)
+    app.register_blueprint(push_pages.bp)
     # One-click unsubscribe (RFC 8058) comes from mail clients: the signed token is the proof.
     csrf.exempt(settings_pages.unsubscribe)
     register_page_frame(app)

@@ -7,14 +7,16 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from notifications.alerts import Alert
+from notifications.alerts import BUYER, Alert
 from notifications.channels.email import SmtpMailer
+from notifications.channels.push import PushSender
 from notifications.channels.webhook import WebhookSender, payload
 from notifications.jobs import Job, Sender
-from notifications.mail import ExchangeLetter, Letter, MailComposer
-from notifications.preferences import EMAIL, INBOX, WEBHOOK
+from notifications.mail import ExchangeLetter, Letter, MailComposer, catalogue
+from notifications.preferences import EMAIL, INBOX, PUSH, WEBHOOK
 from notifications.retry import DeliveryError
 from notifications.unsubscribe import UnsubscribeTokens
+from notifications.wording import unit_label
 
 MATCH_FOUND_WEBHOOK = "match.found"
 
@@ -81,10 +83,55 @@ class WebhookDispatch:
         self._sender.send(job.endpoint_url, job.endpoint_secret, job.delivery_id, sent_at, body)
 
 
+class PushDispatch:
+    """A Web Push message per job: the alert's headline in the member's language, a line
+    of what and where, and the link the notification opens."""
+
+    def __init__(self, sender: PushSender | None, base_url: str) -> None:
+        self._sender = sender
+        self._base_url = base_url.rstrip("/")
+
+    def __call__(self, job: Job) -> None:
+        if self._sender is None:
+            raise DeliveryError("push is not configured (VAPID keys)", permanent=True)
+        if not job.endpoint_url or job.push_keys is None or not job.alerts:
+            raise DeliveryError("push subscription unknown", permanent=True)
+        self._sender.send(job.endpoint_url, *job.push_keys, push_message(job, self._base_url))
+
+
+def push_message(job: Job, base_url: str) -> dict[str, Any]:
+    """What the service worker shows: {title, body, url, tag, lang}."""
+    alert = job.alerts[0]
+    gettext = catalogue(job.language).gettext
+    title = (
+        gettext("New offer for your need: %(title)s")
+        if alert.role == BUYER
+        else gettext("Someone near you needs what you offer: %(title)s")
+    ) % {"title": alert.counterpart_title}
+    what = f"{alert.quantity:g} {unit_label(alert.unit, gettext)}"
+    where = f" · {alert.counterpart_place}" if alert.counterpart_place else ""
+    return {
+        "title": title,
+        "body": f"{what}{where} · {alert.distance_km:.0f} km",
+        "url": f"{base_url.rstrip('/')}/listings/{alert.counterpart_listing_id}",
+        "tag": alert.match_id,
+        "lang": job.language,
+    }
+
+
 def deliver_to_inbox(_job: Job) -> None:
     """The alert is in the inbox from the start; recording the delivery is all there is."""
 
 
-def senders(email: Callable[[Job], None], webhook: Callable[[Job], None]) -> dict[str, Sender]:
-    """The worker's channel table."""
-    return {EMAIL: email, WEBHOOK: webhook, INBOX: deliver_to_inbox}
+def senders(
+    email: Callable[[Job], None],
+    webhook: Callable[[Job], None],
+    push: Callable[[Job], None] | None = None,
+) -> dict[str, Sender]:
+    """The worker's channel table (push: none configured fails its deliveries for good)."""
+    return {
+        EMAIL: email,
+        WEBHOOK: webhook,
+        INBOX: deliver_to_inbox,
+        PUSH: push or PushDispatch(None, ""),
+    }

@@ -11,8 +11,8 @@ from notifications.alerts import Alert
 from notifications.exchange_notices import ExchangeNotice
 from notifications.organisations import load_organisation
 from notifications.preference_store import load_preferences
-from notifications.preferences import EMAIL, WEBHOOK
-from notifications.tables import WebhookEndpointRow
+from notifications.preferences import EMAIL, PUSH, WEBHOOK
+from notifications.tables import PushSubscriptionRow, WebhookEndpointRow
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Job:
     delivery_ids: list[str] = field(default_factory=list)
     #: set instead of `alerts` for a step of an exchange
     notice: ExchangeNotice | None = None
+    #: a push subscription's (p256dh, auth) keys, with its endpoint in `endpoint_url`
+    push_keys: tuple[str, str] | None = None
 
     @property
     def subscription(self) -> tuple[str, str]:
@@ -58,6 +60,13 @@ def addressed(session: Session, job: Job) -> tuple[Job, str | None]:
         if endpoint is None or not endpoint.active:
             return job, "webhook endpoint removed"
         return replace(job, endpoint_url=endpoint.url, endpoint_secret=endpoint.secret), None
+    if job.channel == PUSH:
+        browser = session.get(PushSubscriptionRow, job.recipient)
+        if browser is None:
+            return job, "push turned off on that device"
+        return replace(
+            job, endpoint_url=browser.endpoint, push_keys=(browser.p256dh, browser.auth)
+        ), None
     return job, None
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from notifications.organisations import load_organisation
 from notifications.preferences import Audience, Preferences, defaults_for
+from notifications.push_store import subscriptions_by_member
 from notifications.tables import PreferenceRow, WebhookEndpointRow
 
 
@@ -69,6 +70,7 @@ def load_audience(session: Session, organisation_id: str) -> Audience:
         people=organisation.people(),
         preferences=preferences,
         webhook_endpoints=[e.id for e in endpoints_of(session, organisation_id)],
+        push_subscriptions=subscriptions_by_member(session, organisation_id),
     )
 
 

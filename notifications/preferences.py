@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 
 EMAIL, WEBHOOK, INBOX = "email", "webhook", "inbox"
+#: Web Push to a member's browser (a phone with the tab closed): one delivery per browser.
+PUSH = "push"
 #: The member id under which an organisation's own (contact address) preferences are kept.
 CONTACT = ""
 
@@ -58,6 +60,8 @@ class Audience:
     preferences: dict[str, Preferences] = field(default_factory=dict)
     webhook_endpoints: list[str] = field(default_factory=list)
     known: bool = True
+    #: member id -> (push subscription id, language) of each browser they turned push on in
+    push_subscriptions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def preferences_of(self, person_id: str) -> Preferences:
         """Stored preferences, or the defaults."""
@@ -93,6 +97,16 @@ def plan(
                 PlannedDelivery(WEBHOOK, endpoint, CONTACT, "en", now)
                 for endpoint in audience.webhook_endpoints
             ]
+    for member_id, browsers in audience.push_subscriptions.items():
+        prefs = audience.preferences_of(member_id)
+        if prefs.mutes(lineage):
+            continue
+        # A push is a nudge now, not a digest; quiet hours keep the phone silent at night.
+        due = after_quiet_hours(now, prefs.quiet_start, prefs.quiet_end, zone)
+        planned += [
+            PlannedDelivery(PUSH, subscription_id, member_id, language, due)
+            for subscription_id, language in browsers
+        ]
     addresses: set[str] = set()
     for person in audience.people:
         prefs = audience.preferences_of(person.id)

@@ -226,3 +226,20 @@ class OrganisationTokenRow(Base):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+class PushSubscriptionRow(Base):
+    """A member's browser (a phone, a desk) that takes Web Push alerts: where its push
+    service waits and the keys the alerts are encrypted for."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    endpoint: Mapped[str] = mapped_column(String(2000), index=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    device: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -6,15 +6,19 @@ Served by gunicorn (gthread workers, for the live feed):
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from notifications.app import create_app as build_app
+from notifications.channels.push import VapidKeys
 from notifications.channels.webhook import WebhookSender
 from notifications.config import NotifierConfig
 from notifications.organisations import OrganisationStore
 from notifications.store import AlertStore
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.web.context import WebServices
+from notifications.web.push_pages import PUBLIC_KEY
 from notifications.wiring import category_choices, category_label, webhook_policy
 from services.serving import serve
 from services.stack import Ports
@@ -52,6 +56,10 @@ def create_app(settings: Settings | None = None, config: NotifierConfig | None =
         secure_cookies=not settings.is_development,
         proxy_hops=settings.trusted_proxy_hops,
     )
+    # Push alerts are offered once the exchange has its VAPID keys (services/notifier.py).
+    vapid = VapidKeys.from_env(os.environ)
+    if vapid is not None:
+        app.config[PUBLIC_KEY] = vapid.public_key
     register_metrics(app)
     return app
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.account_mail import AccountMailComposer, AccountMailHandler
 from notifications.channels.email import SmtpMailer, SmtpServer
+from notifications.channels.push import PushSender, VapidKeys
 from notifications.channels.webhook import WebhookSender
 from notifications.config import NotifierConfig
-from notifications.dispatch import EmailSender, WebhookDispatch, senders
+from notifications.dispatch import EmailSender, PushDispatch, WebhookDispatch, senders
 from notifications.handler import MatchAlertHandler
 from notifications.mail import MailComposer
 from notifications.organisations import OrganisationStore
@@ -72,9 +73,13 @@ def build_worker(
     webhook = WebhookDispatch(
         WebhookSender(webhook_policy(config, settings.is_development)), base_url
     )
+    # Push leaves like a webhook (same address checks) once VAPID_* are set.
+    keys = VapidKeys.from_env(os.environ)
+    checker = WebhookSender(webhook_policy(config, settings.is_development))
+    push = PushDispatch(PushSender(keys, checker) if keys else None, base_url)
     return DeliveryWorker(
         sessions,
-        senders(email, webhook),
+        senders(email, webhook, push),
         OutcomeRecorder(settings.topics.deliveries),
         config.retry,
         poll_interval_s=config.worker_poll_interval_s,

@@ -90,6 +90,10 @@ class WebhookSender:
             # 410 Gone: the receiver says it will never want this again.
             raise DeliveryError(f"HTTP {status} from receiver: {snippet}", permanent=status == 410)
 
+    def post(self, target: Target, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+        """POST to a checked target's address (also the push channel's way out)."""
+        return self._post(target, headers, body)
+
     def _post(self, target: Target, headers: dict[str, str], body: bytes) -> tuple[int, str]:
         pool = self._pool(target)
         try:
