@@ -176,6 +176,7 @@ def in_process_matcher(
     produce(bootstrap, settings.topics.listings, burst)
     matcher.consumer.wait_for_topics()
     handled, batches, started = 0, [], 0.0
+    cpu = time.process_time()
     while handled < len(burst):
         begun = time.perf_counter()
         count = matcher.consumer.poll_once(timeout_ms=200)
@@ -184,9 +185,11 @@ def in_process_matcher(
             batches.append(time.perf_counter() - begun)
             handled += count
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     events = int(produced._value.get() - before)
     matcher.close()
-    return Run(f"matcher, in process ({_describe(tuning)})", seconds, events, handled, batches)
+    name = f"matcher, in process ({_describe(tuning)}; {events / cpu:,.0f} events per CPU-second)"
+    return Run(name, seconds, events, handled, batches)
 
 
 def group_done(bootstrap: str, group: str, topic: str, ends: dict[TopicPartition, int]) -> bool:
@@ -213,7 +216,11 @@ def matcher_processes(
     produce(bootstrap, topics.listings, listings)
     group = f"{prefix}group"
     commit_at_end(bootstrap, group, topics.listings)
-    with tempfile.TemporaryDirectory() as tmp, _processes(bootstrap, prefix, group, count, tmp):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _processes(bootstrap, prefix, group, count, tmp) as processes,
+    ):
+        cpu_before = sum(_cpu_seconds(p.pid) for p in processes)
         produce(bootstrap, topics.listings, burst)
         probe = KafkaConsumer(bootstrap_servers=bootstrap)
         parts = [TopicPartition(topics.listings, p) for p in range(partitions)]
@@ -224,14 +231,26 @@ def matcher_processes(
             if time.monotonic() > deadline:
                 raise TimeoutError("the matchers did not get through the burst in 10 minutes")
             time.sleep(0.5)
+        cpu = sum(_cpu_seconds(p.pid) for p in processes) - cpu_before
     first, last, events = _timestamps(bootstrap, topics)
-    name = f"{count} matcher process{'es' if count > 1 else ''}, {partitions} partitions"
+    name = (
+        f"{count} matcher process{'es' if count > 1 else ''}, {partitions} partitions "
+        f"({events / cpu:,.0f} events per CPU-second)"
+    )
     return Run(name, (last - first) / 1000, events, len(burst), [])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def _processes(bootstrap: str, prefix: str, group: str, count: int, tmp: str) -> Iterator[None]:
-    started = []
+def _processes(
+    bootstrap: str, prefix: str, group: str, count: int, tmp: str
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
     try:
         ports = []
         for n in range(count):
@@ -252,7 +271,7 @@ def _processes(bootstrap: str, prefix: str, group: str, count: int, tmp: str) ->
         for port, process in zip(ports, started, strict=True):
             wait_healthy(port, process)
         time.sleep(8)  # let the group settle: every member holds its partitions
-        yield
+        yield started
     finally:
         for process in started:
             process.terminate()

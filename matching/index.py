@@ -53,25 +53,46 @@ class ListingIndex:
 
     @classmethod
     def restored(
-        cls, taxonomy: Taxonomy, table: ListingTable, country_of: CountryOf | None = None
+        cls,
+        taxonomy: Taxonomy,
+        table: ListingTable,
+        country_of: CountryOf | None = None,
+        cells: np.ndarray | None = None,
     ) -> ListingIndex:
-        """An index over a table read back from a snapshot: every row filed again."""
+        """An index over a table read back from a snapshot: every row filed again, under
+        `cells` (`filing_cells` of the table's rows, in row order) when they were kept."""
         index = cls(taxonomy, country_of)
         if table.categories.values[: len(index._below)] != list(index._below):
             raise ValueError("the table was stored under another taxonomy")
         index.table = table
         c = table.columns
         rows = np.fromiter(table.row_of.values(), dtype=np.int64, count=len(table.row_of))
-        for row, kind, category, lat, lon, radius in zip(
-            rows.tolist(),
-            c["kind"][rows].tolist(),
-            c["category"][rows].tolist(),
-            c["lat"][rows].tolist(),
-            c["lon"][rows].tolist(),
-            c["radius"][rows].tolist(),
-            strict=True,
-        ):
-            index._file_row(KINDS[kind], category, lat, lon, radius, row)
+        if cells is None:
+            cells = filing_cells(
+                *(c[name][rows].tolist() for name in ("kind", "lat", "lon", "radius"))
+            )
+        if cells.shape != (len(rows), len(geometry.LEVELS)):
+            raise ValueError(f"cells of shape {cells.shape} for {len(rows)} listings")
+        # Filed in bulk: one sort, then one list per cell (adding rows one by one is most
+        # of a restore's time).
+        kind = c["kind"][rows]
+        category = c["category"][rows].astype(np.int64)
+        offers = np.flatnonzero(kind == KINDS.index(OFFER))
+        levels = len(geometry.LEVELS)
+        index._offers.add_many(
+            np.tile(np.arange(levels), len(offers)),
+            np.repeat(category[offers], levels),
+            cells[offers].reshape(-1),
+            np.repeat(rows[offers], levels),
+        )
+        needs = np.flatnonzero(kind != KINDS.index(OFFER))
+        classes = np.searchsorted(RADIUS_CLASSES, c["radius"][rows][needs], side="left")
+        index._needs.add_many(
+            np.minimum(classes, len(RADIUS_CLASSES) - 1),
+            category[needs],
+            cells[needs, 0],
+            rows[needs],
+        )
         return index
 
     @property
@@ -177,18 +198,6 @@ class ListingIndex:
             resolution = _CLASS_LEVELS[klass]
             needs(klass, category, geometry.cell_at(listing.lat, listing.lon, resolution), row)
 
-    def _file_row(
-        self, kind: str, category: int, lat: float, lon: float, radius_km: float, row: int
-    ) -> None:
-        # _file for a row read back from a snapshot, without building its listing.
-        if kind == OFFER:
-            for level, cell in enumerate(geometry.cells_of(lat, lon)):
-                self._offers.add(level, category, cell, row)
-        else:
-            klass = _radius_class(radius_km)
-            cell = geometry.cell_at(lat, lon, _CLASS_LEVELS[klass])
-            self._needs.add(klass, category, cell, row)
-
     def _candidates(self, listing: ActiveListing) -> list[int]:
         out: list[int] = []
         if listing.kind == NEED:
@@ -282,6 +291,24 @@ class ListingIndex:
 
 
 Filer = Callable[[int, int, int, int], None]
+#: How listings are filed in cells: stored cells of another scheme are not reused.
+FILING = (geometry.LEVELS, RADIUS_CLASSES, _CLASS_LEVELS)
+
+
+def filing_cells(
+    kinds: list[int], lats: list[float], lons: list[float], radii: list[float]
+) -> np.ndarray:
+    """The cells each listing is filed under (as `_file` files them): an offer's at every
+    level, a need's at its radius class's resolution (then zeros). Kinds are table codes."""
+    offer = KINDS.index(OFFER)
+    padding = (0,) * (len(geometry.LEVELS) - 1)
+    rows = [
+        geometry.cells_of(lat, lon)
+        if kind == offer
+        else (geometry.cell_at(lat, lon, _CLASS_LEVELS[_radius_class(radius)]), *padding)
+        for kind, lat, lon, radius in zip(kinds, lats, lons, radii, strict=True)
+    ]
+    return np.array(rows, dtype=np.uint64).reshape(len(rows), len(geometry.LEVELS))
 
 
 def _radius_class(radius_km: float) -> int:

@@ -7,8 +7,9 @@ recorded positions, instead of the whole topic. The rules that keep that safe:
   when the replica holds exactly the events before those positions;
 - atomic: written to a temporary file in the same directory, flushed to disk, then
   renamed over the previous snapshot; a crash leaves the old one or the new one whole;
-- versioned: `FORMAT`, the table's column layout and the taxonomy make a fingerprint; a
-  snapshot of another one is ignored (a new release rebuilds once, then writes its own);
+- versioned: `FORMAT`, the table's column layout, the H3 filing scheme (the cells are
+  stored too) and the taxonomy make a fingerprint; a snapshot of another one is ignored
+  (a new release rebuilds once, then writes its own);
 - checked: a truncated or damaged file fails the zip CRC-32 of its members or the reading
   of its parts and is ignored; so is one of another topic (name or Kafka topic id) or
   whose positions the topic no longer has (services/matcher.py asks the broker).
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from matching.index import CountryOf, ListingIndex
+from matching.index import FILING, CountryOf, ListingIndex, filing_cells
 from matching.table import LAYOUT, ListingTable, TableState
 from shared.taxonomy import Taxonomy
 
@@ -53,7 +54,8 @@ class Positions:
 
 def fingerprint(taxonomy: Taxonomy) -> str:
     """What a stored table must have been written under to be read by this code."""
-    parts = [str(FORMAT), repr(LAYOUT), *(category.id for category in taxonomy.all())]
+    parts = [str(FORMAT), repr(LAYOUT), repr(FILING)]
+    parts += [category.id for category in taxonomy.all()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -72,6 +74,12 @@ def save(directory: Path, state: TableState, positions: Positions, taxonomy: Tax
     arrays: dict[str, Any] = {f"column_{name}": column for name, column in state.columns.items()}
     arrays["meta"] = np.frombuffer(orjson.dumps(meta), dtype=np.uint8)
     arrays["strings"] = np.frombuffer(orjson.dumps(strings), dtype=np.uint8)
+    # The H3 cells too (computed here, on the writer's thread): a restore then files rows
+    # without asking H3 again, which is most of its time.
+    c = state.columns
+    arrays["cells"] = filing_cells(
+        c["kind"].tolist(), c["lat"].tolist(), c["lon"].tolist(), c["radius"].tolist()
+    )
     target = directory / FILE_NAME
     handle, temporary = tempfile.mkstemp(prefix=".replica-", suffix=".tmp", dir=directory)
     try:
@@ -104,6 +112,7 @@ def load(
                 return None
             strings = orjson.loads(stored["strings"].tobytes())
             columns = {name: stored[f"column_{name}"] for name, _ in LAYOUT}
+            cells = stored["cells"]
         state = TableState(
             columns=columns,
             ids=strings["ids"],
@@ -113,7 +122,7 @@ def load(
         )
         if len(state.ids) != meta["listings"]:
             raise ValueError(f"{len(state.ids)} listings where {meta['listings']} were written")
-        index = ListingIndex.restored(taxonomy, ListingTable.restore(state), country_of)
+        index = ListingIndex.restored(taxonomy, ListingTable.restore(state), country_of, cells)
         offsets = {int(p): int(o) for p, o in meta["offsets"].items()}
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         log.warning("replica snapshot %s unreadable (%r): full rebuild", path, exc)

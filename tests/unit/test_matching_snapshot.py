@@ -112,6 +112,10 @@ def test_a_snapshot_of_another_format_or_layout_is_ignored(
     monkeypatch.undo()
     monkeypatch.setattr(snapshot, "LAYOUT", (*snapshot.LAYOUT, ("co2", np.dtype("f8").str)))
     assert snapshot.load(tmp_path, TOPIC, TAXONOMY) is None
+    monkeypatch.undo()
+    levels, classes, class_levels = snapshot.FILING
+    monkeypatch.setattr(snapshot, "FILING", ((*levels, 8), classes, class_levels))
+    assert snapshot.load(tmp_path, TOPIC, TAXONOMY) is None
 
 
 def test_a_snapshot_written_under_another_taxonomy_is_ignored(
