@@ -75,7 +75,7 @@ class OrganisationData:
         self._sessions = sessions
         self._topics = topics
 
-    def export(self, organisation_id: str, elsewhere: dict[str, list[dict[str, Any]]]) -> bytes:
+    def export(self, organisation_id: str, elsewhere: dict[str, Any]) -> bytes:
         """A zip of everything held about the organisation: data.json and one CSV a table."""
         with unit_of_work(self._sessions) as session:
             listing_ids = select(ListingRow.id).where(ListingRow.organisation_id == organisation_id)
@@ -83,7 +83,7 @@ class OrganisationData:
                 ExchangeRow.requester_id == organisation_id
             )
             exchange_ids = select(ExchangeRow.id).where(exchanges)
-            tables: dict[str, list[dict[str, Any]]] = {
+            tables: dict[str, Any] = {
                 "organisation": _rows(
                     session, OrganisationRow, OrganisationRow.id == organisation_id
                 ),
@@ -107,7 +107,9 @@ class OrganisationData:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("data.json", json.dumps(tables, indent=2, ensure_ascii=False))
             for name, rows in tables.items():
-                archive.writestr(f"{name}.csv", _csv(rows))
+                table = _csv(rows)
+                if table:
+                    archive.writestr(f"{name}.csv", table)
         return buffer.getvalue()
 
     def delete(self, organisation_id: str, actor_id: str, actor_organisation_id: str) -> int:
@@ -210,8 +212,11 @@ class OrganisationData:
             organisation.contact_email_verified = False
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
-    if not rows:
+def _csv(rows: Any) -> str:
+    """One table as CSV: a list of records, or one record; anything else has no table."""
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         return ""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))

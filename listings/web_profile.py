@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
@@ -211,7 +212,8 @@ def invitation(token: str) -> str | Response:
     except LinkRefused as exc:
         flash(_refused(exc), "error")
         return redirect(url_for("account_pages.login"))
-    form = InvitationForm()
+    # The page's language (the invitee's browser) is the likeliest choice.
+    form = InvitationForm(data={"language": str(get_locale())} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
             member = membership.accept_invitation(

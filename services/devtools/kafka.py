@@ -138,6 +138,9 @@ class LocalKafka:
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
                 "log.cleaner.enable=true",
+                # The local broker compacts within seconds of a segment closing (the default
+                # looks every 15 s), so what erasure leaves on compacted topics can be checked.
+                "log.cleaner.backoff.ms=1000",
                 "",
             ]
         )
