@@ -158,4 +158,7 @@ def test_screenshots_in_every_language_at_desk_and_phone_widths(
             if folder:
                 path = Path(folder) / f"browse-{lang}-{width}.png"
                 page.screenshot(path=str(path), full_page=True)
+                page.locator("#map .map-cluster").click()  # the town's listings spread out
+                page.wait_for_selector("#map .listing-marker", timeout=TIMEOUT_MS)
+                page.locator("#map").screenshot(path=str(path.with_suffix(".map.png")))
             page.context.close()
