@@ -9,7 +9,7 @@ from typing import Any
 
 from notifications.alerts import BUYER, Alert
 from notifications.channels.email import SmtpMailer
-from notifications.channels.push import PushSender
+from notifications.channels.push import PushSender, SubscriptionGone
 from notifications.channels.webhook import WebhookSender, payload
 from notifications.jobs import Job, Sender
 from notifications.mail import ExchangeLetter, Letter, MailComposer, catalogue
@@ -87,16 +87,27 @@ class PushDispatch:
     """A Web Push message per job: the alert's headline in the member's language, a line
     of what and where, and the link the notification opens."""
 
-    def __init__(self, sender: PushSender | None, base_url: str) -> None:
+    def __init__(
+        self,
+        sender: PushSender | None,
+        base_url: str,
+        forget: Callable[[str], None] = lambda _subscription_id: None,
+    ) -> None:
         self._sender = sender
         self._base_url = base_url.rstrip("/")
+        self._forget = forget
 
     def __call__(self, job: Job) -> None:
         if self._sender is None:
             raise DeliveryError("push is not configured (VAPID keys)", permanent=True)
         if not job.endpoint_url or job.push_keys is None or not job.alerts:
             raise DeliveryError("push subscription unknown", permanent=True)
-        self._sender.send(job.endpoint_url, *job.push_keys, push_message(job, self._base_url))
+        try:
+            self._sender.send(job.endpoint_url, *job.push_keys, push_message(job, self._base_url))
+        except SubscriptionGone:
+            # Dropped by the browser: forget it, or every later alert fails on it again.
+            self._forget(job.recipient)
+            raise
 
 
 def push_message(job: Job, base_url: str) -> dict[str, Any]:

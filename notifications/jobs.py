@@ -64,6 +64,9 @@ def addressed(session: Session, job: Job) -> tuple[Job, str | None]:
         browser = session.get(PushSubscriptionRow, job.recipient)
         if browser is None:
             return job, "push turned off on that device"
+        organisation = load_organisation(session, job.organisation_id)
+        if organisation is not None and organisation.member(browser.member_id) is None:
+            return job, "the member left the organisation"
         return replace(
             job, endpoint_url=browser.endpoint, push_keys=(browser.p256dh, browser.auth)
         ), None

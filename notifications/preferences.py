@@ -97,10 +97,11 @@ def plan(
                 PlannedDelivery(WEBHOOK, endpoint, CONTACT, "en", now)
                 for endpoint in audience.webhook_endpoints
             ]
+    members = {person.id for person in audience.people}
     for member_id, browsers in audience.push_subscriptions.items():
         prefs = audience.preferences_of(member_id)
-        if prefs.mutes(lineage):
-            continue
+        if member_id not in members or prefs.mutes(lineage):
+            continue  # a member who left takes nothing with them
         # A push is a nudge now, not a digest; quiet hours keep the phone silent at night.
         due = after_quiet_hours(now, prefs.quiet_start, prefs.quiet_end, zone)
         planned += [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.tables import PushSubscriptionRow
+from shared.db import unit_of_work
 
 
 def subscribe(
@@ -74,3 +76,15 @@ def subscriptions_by_member(
     for member_id, subscription_id, language in rows:
         found.setdefault(member_id, []).append((subscription_id, language))
     return found
+
+
+def forgetter(sessions: sessionmaker[Session]) -> Callable[[str], None]:
+    """Deletes a subscription its push service said is gone (in a transaction of its own)."""
+
+    def forget(subscription_id: str) -> None:
+        with unit_of_work(sessions) as session:
+            session.execute(
+                delete(PushSubscriptionRow).where(PushSubscriptionRow.id == subscription_id)
+            )
+
+    return forget

@@ -25,6 +25,7 @@ from notifications.handler import MatchAlertHandler
 from notifications.mail import MailComposer
 from notifications.organisations import OrganisationStore
 from notifications.outcomes import OutcomeRecorder
+from notifications.push_store import forgetter
 from notifications.tables import OutboxRow, processed_events
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import category_label, lineage, webhook_policy
@@ -76,7 +77,7 @@ def build_worker(
     # Push leaves like a webhook (same address checks) once VAPID_* are set.
     keys = VapidKeys.from_env(os.environ)
     checker = WebhookSender(webhook_policy(config, settings.is_development))
-    push = PushDispatch(PushSender(keys, checker) if keys else None, base_url)
+    push = PushDispatch(PushSender(keys, checker) if keys else None, base_url, forgetter(sessions))
     return DeliveryWorker(
         sessions,
         senders(email, webhook, push),

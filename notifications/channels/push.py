@@ -49,6 +49,14 @@ class VapidKeys:
         return cls(private.strip(), public.strip(), subject.strip())
 
 
+class SubscriptionGone(DeliveryError):
+    """The push service no longer knows the subscription (404/410): the browser dropped it
+    or the member revoked the permission; it will never work again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
+
+
 class PushSender:
     """Encrypts, signs and POSTs one message; anything but 2xx is a DeliveryError."""
 
@@ -92,7 +100,7 @@ class PushSender:
             "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
         }
         status, snippet = self._checker.post(target, headers, body)
+        if status in (404, 410):
+            raise SubscriptionGone(f"HTTP {status} from push service: {snippet}")
         if not 200 <= status < 300:
-            # 404/410: the browser dropped the subscription; it will never work again.
-            gone = status in (404, 410)
-            raise DeliveryError(f"HTTP {status} from push service: {snippet}", permanent=gone)
+            raise DeliveryError(f"HTTP {status} from push service: {snippet}")

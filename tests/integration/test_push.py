@@ -31,9 +31,10 @@ from notifications.config import NotifierConfig
 from notifications.dispatch import EmailSender, PushDispatch, WebhookDispatch, senders
 from notifications.handler import MatchAlertHandler
 from notifications.mail import MailComposer
-from notifications.outcomes import OutcomeRecorder
+from notifications.outcomes import GIVEN_UP, OutcomeRecorder
+from notifications.push_store import forgetter
 from notifications.retry import RetryPolicy
-from notifications.tables import DeliveryRow
+from notifications.tables import DeliveryRow, PushSubscriptionRow
 from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import lineage
 from notifications.worker import DeliveryWorker
@@ -117,7 +118,7 @@ def worker_for(app: Flask, keys: VapidKeys) -> DeliveryWorker:
         senders(
             email,
             WebhookDispatch(checker, BASE_URL),
-            PushDispatch(PushSender(keys, checker), BASE_URL),
+            PushDispatch(PushSender(keys, checker), BASE_URL, forgetter(sessions)),
         ),
         OutcomeRecorder("deliveries"),
         RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2),
@@ -270,3 +271,63 @@ def test_the_service_worker_and_manifest_are_served_for_the_whole_site(postgres_
     assert '<link rel="manifest" href="/manifest.webmanifest">' in client.get("/").get_data(
         as_text=True
     )
+
+
+def alert_handler(app: Flask) -> MatchAlertHandler:
+    return MatchAlertHandler(
+        app.extensions["boucle.notifications"].sessions,
+        OutcomeRecorder("deliveries"),
+        lineage(Taxonomy.load_default()),
+        ZoneInfo("Europe/Luxembourg"),
+    )
+
+
+def subscribe(app: Flask, buyer: str, member: str, endpoint: str) -> None:
+    client = act_as(app.test_client(), Principal(buyer, member), SECRET_KEY)
+    token, _ = csrf_of_settings(client)
+    answer = client.post(
+        "/settings/notifications/push",
+        json=Browser.new().subscription(endpoint),
+        headers={"X-CSRFToken": token},
+    )
+    assert answer.status_code == 201, answer.get_json()
+
+
+def push_rows(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
+    """Stored subscriptions, and the push deliveries with their status."""
+    with unit_of_work(app.extensions["boucle.notifications"].sessions) as session:
+        browsers = list(session.scalars(select(PushSubscriptionRow.id)))
+        deliveries = session.execute(
+            select(DeliveryRow.recipient, DeliveryRow.status).where(DeliveryRow.channel == "push")
+        )
+        return browsers, [tuple(row) for row in deliveries]
+
+
+def test_a_subscription_the_push_service_says_is_gone_is_forgotten(
+    world: tuple[Flask, str, str], vapid: VapidKeys, httpserver: HTTPServer
+) -> None:
+    app, buyer, member = world
+    httpserver.expect_request("/push/old-phone").respond_with_data("gone", status=410)
+    subscribe(app, buyer, member, httpserver.url_for("/push/old-phone"))
+    [browser], _ = push_rows(app)
+    alert_handler(app)(match_event(random_id("m"), random_id("farm"), buyer))
+    worker = worker_for(app, vapid)
+    wait_for(lambda: worker.run_once() is not None and not push_rows(app)[0], what="forgotten")
+    # Given up at once (no retries against a dead subscription), and no push planned again.
+    assert push_rows(app)[1] == [(browser, GIVEN_UP)]
+    alert_handler(app)(match_event(random_id("m"), random_id("farm"), buyer))
+    assert push_rows(app)[1] == [(browser, GIVEN_UP)]
+    assert len(httpserver.log) == 1
+
+
+def test_a_member_who_left_the_organisation_gets_no_push(
+    world: tuple[Flask, str, str], vapid: VapidKeys, httpserver: HTTPServer
+) -> None:
+    app, buyer, member = world
+    subscribe(app, buyer, member, httpserver.url_for("/push/phone"))
+    organisations = app.extensions["boucle.notifications"].organisations
+    organisations.apply(organisation_event(buyer, "canteen@example.org", "fr", [], version=2))
+    alert_handler(app)(match_event(random_id("m"), random_id("farm"), buyer))
+    worker_for(app, vapid).run_once()
+    assert push_rows(app)[1] == []
+    assert httpserver.log == []
