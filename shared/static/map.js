@@ -74,7 +74,8 @@
     }
   });
   markers.forEach(function (m) {
-    var label = m.label || (m.kind + ": " + m.title + " (" + m.quantity + " " + m.unit + ")" + (m.organisation_name ? " · " + m.organisation_name : ""));
+    var kind = (m.kind === "need" ? data.needLabel : data.offerLabel) || m.kind;
+    var label = m.label || (kind + ": " + m.title + " (" + m.quantity + " " + m.unit + ")" + (m.organisation_name ? " · " + m.organisation_name : ""));
     var marker = L.marker([m.lat, m.lon], {
       icon: L.divIcon({ className: "listing-marker listing-" + m.kind, iconSize: [16, 16] }),
       title: label, kind: m.kind

@@ -146,4 +146,13 @@ def test_the_map_shows_a_marker_per_active_listing(
     assert west <= 2.8 and east >= 8.6 and south <= 47.8 and north >= 51.0
     assert north - south < 2 * (51.0 - 47.8)
     assert page.locator("#chart-listings rect").count() == 30
+    # A marker says what it is in the page's language.
+    page.goto(f"{base_url}/monitor/activity?lang=de", timeout=20_000)
+    page.wait_for_selector("#map .listing-marker, #map .map-cluster", timeout=20_000)
+    if page.locator("#map .listing-marker").count() == 0:
+        page.locator("#map .map-cluster").first.click()
+    page.locator("#map .listing-marker").first.click()
+    popup = page.wait_for_selector("#map .leaflet-popup-content", timeout=20_000)
+    assert popup is not None
+    assert popup.inner_text().split(":")[0] in ("Angebot", "Bedarf")
     context.close()
