@@ -151,7 +151,7 @@ def test_member_pages_run_under_the_policy_with_nothing_refused(
         assert page.input_value("#unit") == unit
         # ... and a form sent back with errors has its summary focused by boucle.js.
         page.fill("#title", "")
-        page.click("main form button[type=submit]")
+        page.click("form:has(#title) button[type=submit]")  # not the address banner's
         page.wait_for_selector(".error-summary")
         page.wait_for_function("document.activeElement.classList.contains('error-summary')")
 
