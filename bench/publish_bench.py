@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient
 
 from bench.e2e_bench import broker, free_port
 from bench.matching_bench import percentile
@@ -192,13 +191,13 @@ def in_process_matcher(
     return Run(name, seconds, events, handled, batches)
 
 
-def group_done(bootstrap: str, group: str, topic: str, ends: dict[TopicPartition, int]) -> bool:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def group_done(bootstrap: str, group: str, ends: dict[TopicPartition, int]) -> bool:
+    """Has the group committed every partition up to `ends`?"""
+    probe = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        return all((probe.committed(tp) or 0) >= end for tp, end in ends.items())
     finally:
-        admin.close()
-    return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items())
+        probe.close()
 
 
 def matcher_processes(
@@ -227,7 +226,7 @@ def matcher_processes(
         ends = probe.end_offsets(parts)
         probe.close()
         deadline = time.monotonic() + 600
-        while not group_done(bootstrap, group, topics.listings, ends):
+        while not group_done(bootstrap, group, ends):
             if time.monotonic() > deadline:
                 raise TimeoutError("the matchers did not get through the burst in 10 minutes")
             time.sleep(0.5)

@@ -34,7 +34,7 @@ class ProducerTuning:
 
 
 class KafkaPublisher:
-    """Publishes validated events with their key: idempotent, acks=all, so no duplicates or
+    """Publishes events with their key: idempotent, acks=all, so no duplicates or
     losses from the producer's own retries and an acknowledged event is durable."""
 
     def __init__(
