@@ -200,3 +200,29 @@ EXCHANGE_OUT: dict[str, Any] = {
     "series_id": None,
     "occurrence": 1,
 }
+
+PROFILE_IN: dict[str, Any] = {
+    "description": "Joinery in Thionville: offcuts of oak and beech every week.",
+    "website": "https://menuiserie.example",
+    "phone": "+33 3 82 00 00 00",
+}
+PROFILE_OUT: dict[str, Any] = {
+    **ORGANISATION_OUT,
+    "description": PROFILE_IN["description"],
+    "website": PROFILE_IN["website"],
+    "phone": PROFILE_IN["phone"],
+    "contact_email_verified": True,
+}
+MEMBERS_OUT: list[dict[str, Any]] = [
+    {
+        "id": "f4a5b6c7-d8e9-4f0a-1b2c-3d4e5f6a7b8c",
+        "name": "Anne",
+        "email": "anne@menuiserie.example",
+        "language": "fr",
+        "organisation_role": "owner",
+        "email_verified": True,
+    }
+]
+INVITE_IN: dict[str, Any] = {"email": "lena@menuiserie.example", "role": "member", "language": "de"}
+ROLE_IN: dict[str, Any] = {"role": "owner"}
+FORGOT_IN: dict[str, Any] = {"email": "anne@menuiserie.example"}

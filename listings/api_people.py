@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, current_app
 from flask.views import MethodView
 
+from listings import api_examples as ex
 from listings import api_schemas as s
 from listings.auth import require_principal
 from listings.errors import Forbidden
@@ -41,8 +42,8 @@ def _actor() -> tuple[Principal, str]:
 @blp.route("/organisations/me/profile")
 class Profile(MethodView):
     @blp.token(403, 404, 409)
-    @blp.arguments(s.ProfileIn)
-    @blp.response(200, s.OrganisationOut)
+    @blp.arguments(s.ProfileIn, example=ex.PROFILE_IN)
+    @blp.response(200, s.OrganisationOut, example=ex.PROFILE_OUT)
     def patch(self, changes: dict[str, Any]) -> Any:
         """Change the organisation's profile (owners); every service learns it by event."""
         principal, actor = _actor()
@@ -52,13 +53,13 @@ class Profile(MethodView):
 @blp.route("/organisations/me/members")
 class Members(MethodView):
     @blp.token(403, 404, 409)
-    @blp.response(200, s.MemberOut(many=True))
+    @blp.response(200, s.MemberOut(many=True), example=ex.MEMBERS_OUT)
     def get(self) -> Any:
         """Everyone who logs in for the organisation, with their role."""
         return _membership().members(require_principal().organisation_id)
 
     @blp.token(403, 404, 409)
-    @blp.arguments(s.InviteIn)
+    @blp.arguments(s.InviteIn, example=ex.INVITE_IN)
     @blp.response(202)
     def post(self, invite: dict[str, Any]) -> None:
         """Invite a colleague by e-mail (owners): the link in it lets them join, once."""
@@ -71,7 +72,7 @@ class Members(MethodView):
 @blp.route("/organisations/me/members/<member_id>")
 class MemberById(MethodView):
     @blp.token(403, 404, 409)
-    @blp.arguments(s.RoleIn)
+    @blp.arguments(s.RoleIn, example=ex.ROLE_IN)
     @blp.response(204)
     def patch(self, body: dict[str, Any], member_id: str) -> None:
         """Make a member an owner or a member (owners; an owner always remains)."""
@@ -122,7 +123,7 @@ class ForgotPassword(MethodView):
     decorators = [limiter.limit(LOGINS_PER_ADDRESS, methods=["POST"])]  # noqa: RUF012
 
     @blp.public()
-    @blp.arguments(s.ForgotIn)
+    @blp.arguments(s.ForgotIn, example=ex.FORGOT_IN)
     @blp.response(202)
     def post(self, body: dict[str, Any]) -> None:
         """E-mail a reset link if the address has an account; the answer is the same if not."""
