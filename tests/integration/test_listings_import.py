@@ -118,7 +118,8 @@ def test_the_preview_shows_each_rows_errors_in_french_and_imports_only_the_valid
     assert "Ce champ est requis." in row_errors(page, 3)
     assert "N'est pas une valeur décimale valide." in row_errors(page, 3)
     assert row_errors(page, 4) == ["Seul un besoin peut avoir une quantité minimale."]
-    assert any("Xyzzyville" in error for error in row_errors(page, 5))
+    [place_error] = row_errors(page, 5)
+    assert place_error.startswith("lieu inconnu « Xyzzyville »")
     organisation_id = my_organisation(client)
     assert listing_rows(postgres_url, organisation_id) == ([], [])
 
