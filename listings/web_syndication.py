@@ -96,7 +96,11 @@ def offers_feed() -> Response:
         page_url=url_for("pages.browse", _external=True) + "?" + urlencode(page_args),
         entries=entries,
     )
-    return Response(body, mimetype="application/atom+xml", content_type=ATOM_TYPE)
+    response = Response(body, content_type=ATOM_TYPE)
+    # Feed readers poll; five minutes old is new enough and spares the search.
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
 
 
 def _point(text: str) -> tuple[tuple[float, float], str]:
@@ -145,7 +149,11 @@ def pickup_calendar(organisation_id: str, token: str) -> Response:
     principal = Principal(organisation_id=organisation_id)
     windows = [*_exchange_windows(principal), *_listing_windows(principal)]
     body = calendar(_("Boucle pick-ups"), windows, datetime.now(UTC))
-    return Response(body, content_type="text/calendar; charset=utf-8")
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    # The address is the secret: no shared cache may keep what it shows.
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
 
 
 def _exchange_windows(principal: Principal) -> list[Window]:
