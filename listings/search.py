@@ -206,19 +206,23 @@ class _Nearby:
         return total - len(outside), outside
 
     def _from_inner_disk(self, total: int) -> list[str] | None:
-        """The page read from a smaller disk when that disk surely holds it, else None.
+        """The page read from a smaller disk when one surely holds it, else None.
 
-        A full page from the smaller disk is the right one: every row beyond it is
-        farther than all the rows it holds, and all of them are within the radius.
+        A full page from a smaller disk is the right one: every row beyond it is farther
+        than all the rows it holds, and all of them are within the radius. The first disk
+        is sized from the total as if listings were spread evenly; a short page (a sparse
+        centre) doubles it.
         """
         needed = self._start + self._size
         if not self._by_cells or needed >= total:
             return None
         inner = self._radius * min(1.0, _INNER_DISK_SLACK * math.sqrt(needed / total))
-        if inner + spatial.band_km(inner) >= self._radius - spatial.band_km(self._radius):
-            return None
-        ids = self._nearest(spatial.disk(*self._near, inner), [])
-        return ids if len(ids) == self._size else None
+        while inner + spatial.band_km(inner) < self._radius - spatial.band_km(self._radius):
+            ids = self._nearest(spatial.disk(*self._near, inner), [])
+            if len(ids) == self._size:
+                return ids
+            inner *= 2
+        return None
 
     def _nearest(self, disk: spatial.Disk, outside: list[str]) -> list[str]:
         """Ids of the page's rows within `disk`, nearest first (ties by id)."""
