@@ -83,11 +83,14 @@
     function rebuild() {
       var query = fold(input.value);
       var code = ewcQuery(input.value);
-      var chosen = select.value;
       var found = 0;
-      // Options taken out of the list are not sent with the form: what is chosen stays.
+      // Options taken out of the list are not sent with the form: what is chosen stays. Read
+      // before emptying the list: a single <select> losing its chosen option selects another.
+      var chosen = Array.prototype.map.call(select.selectedOptions, function (option) {
+        return option.value;
+      });
       var keep = function (option) {
-        return option.value === "" || option.selected || option.value === chosen;
+        return option.value === "" || chosen.indexOf(option.value) >= 0;
       };
       var rows = 0;
       while (select.firstChild) { select.removeChild(select.firstChild); }
@@ -107,7 +110,9 @@
         }
         rows += kept.length;
       });
-      if (!select.multiple) { select.value = chosen; }
+      parts.forEach(function (part) {
+        part.options.forEach(function (option) { option.selected = chosen.indexOf(option.value) >= 0; });
+      });
       if (!query) {
         status.textContent = "";
         select.removeAttribute("size");
