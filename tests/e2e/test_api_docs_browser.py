@@ -44,7 +44,7 @@ def nothing_listening() -> str:
 
 def try_me(page: Any) -> str:
     """Run GET /api/v1/organisations/me from the page; the status code it shows."""
-    block = page.locator(".opblock", has=page.locator(f'[data-path="{ME}"]'))
+    block = page.locator(".opblock.opblock-get", has=page.locator(f'[data-path="{ME}"]'))
     if "is-open" not in (block.get_attribute("class") or ""):  # deep links reopen it
         block.locator(".opblock-summary-path").click()
     block.locator("button.try-out__btn").click()
