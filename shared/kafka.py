@@ -163,7 +163,20 @@ class EventConsumer:
         try:
             batches = self._consumer.poll(timeout_ms=timeout_ms or self._options.poll_timeout_ms)
         except NoOffsetForPartitionError as exc:
-            self._start_fresh(set(exc.args[0]))
+            try:
+                self._start_fresh(set(exc.args[0]))
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                # Where to start is read from the broker: when it is away, wait and ask
+                # again (the next poll raises the same error for the same partitions).
+                self._failures += 1
+                self.degraded = f"finding where to start: {type(error).__name__}: {error}"[:500]
+                options = self._options
+                pause = backoff_s(
+                    self._failures, options.transient_backoff_s, options.transient_backoff_cap_s
+                )
+                self._stop.wait(pause)
             return 0
         if not batches:
             return 0
