@@ -124,7 +124,10 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # a single column, or nothing to tell the separator by
-    return iter(list(csv.reader(io.StringIO(text), dialect)))
+    try:
+        return iter(list(csv.reader(io.StringIO(text), dialect)))
+    except csv.Error as exc:  # e.g. a line break inside an unquoted cell: not a CSV we read
+        raise ImportFileError("unreadable") from exc
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:

@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         health_checks={"database": database_check(engine)},
         secret_key=settings.secret_key,
         secure_cookies=not settings.is_development,
-        rate_limits=os.environ.get("RATE_LIMITS", "on") != "off",
+        rate_limits=settings.rate_limits,
         ratelimit_storage_uri=settings.ratelimit_storage_uri,
         proxy_hops=settings.trusted_proxy_hops,
         api_parts=remote_parts(os.environ),

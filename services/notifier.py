@@ -31,15 +31,12 @@ from notifications.unsubscribe import UnsubscribeTokens
 from notifications.wiring import category_label, lineage, webhook_policy
 from notifications.worker import DeliveryWorker
 from services.process import run_until_signalled
-from shared.contracts import AccountMailRequested
 from shared.db import database_check, service_database, unit_of_work
-from shared.events import Event
 from shared.faults import is_transient
 from shared.health import serve_health_from_env
 from shared.housekeeping import Housekeeper
 from shared.kafka import (
     EventConsumer,
-    Handler,
     KafkaPublisher,
     TableReader,
     dead_letters_to,
@@ -98,18 +95,6 @@ def account_mail_handler(
     )
 
 
-def routed(alerts: Handler, account_mail: Handler) -> Handler:
-    """One handler for the notifier's topics: account e-mails to theirs, the rest to alerts."""
-
-    def handle(event: Event) -> None:
-        if isinstance(event.data, AccountMailRequested):
-            account_mail(event)
-        else:
-            alerts(event)
-
-    return handle
-
-
 def main() -> None:
     """Turn matches into alerts and deliver them until SIGTERM or Ctrl-C."""
     configure_logging("notifier")
@@ -141,18 +126,21 @@ def main() -> None:
         bootstrap,
         group_id,
         # Listings too: a listing that leaves the exchange takes its alerts with it, even
-        # while the matcher is away. Exchanges: each step told to the other side. Account
-        # e-mails: an SMTP outage holds them (and the rest) back until the server is back.
-        [
-            settings.topics.matches,
-            settings.topics.listings,
-            settings.topics.exchanges,
-            settings.topics.account_mail,
-        ],
-        routed(handler, account_mail_handler(settings, config, sessions)),
+        # while the matcher is away. Exchanges: each step told to the other side.
+        [settings.topics.matches, settings.topics.listings, settings.topics.exchanges],
+        handler,
         publisher,
         # Organisations written before a match are known when the match is handled.
         before_batch=organisations.catch_up,
+    )
+    # Account e-mails are sent as they are consumed, so a group of their own: an SMTP outage
+    # holds them back until the server answers again, never the alerts.
+    account_mail = EventConsumer(
+        bootstrap,
+        f"{group_id}-account-mail",
+        [settings.topics.account_mail],
+        account_mail_handler(settings, config, sessions),
+        publisher,
     )
     # The relay's own producer: a reset after a broker error must not touch the consumer's.
     outcomes = KafkaPublisher(bootstrap, "notifier-deliveries", settings.kafka_request_timeout_ms)
@@ -168,6 +156,7 @@ def main() -> None:
     checks: dict[str, Callable[[], object]] = {
         "database": database_check(engine),
         "consumer": consumer.health_check,
+        "account e-mails": account_mail.health_check,
         "organisations": organisations.health_check,
     }
     server = serve_health_from_env("notifier", 8004, checks)
@@ -180,6 +169,7 @@ def main() -> None:
         threads = [
             threading.Thread(target=worker.run, args=(stop,), name="deliveries"),
             threading.Thread(target=relay.run, args=(stop,), name="outcome-relay"),
+            threading.Thread(target=account_mail.run, args=(stop,), name="account-mail"),
         ]
         for thread in threads:
             thread.start()

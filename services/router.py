@@ -82,7 +82,12 @@ def _check(base_url: str) -> dict[str, Any]:
         with urllib.request.urlopen(f"{base_url}/health", timeout=2) as response:
             return {"status": "up", "detail": json.load(response)}
     except urllib.error.HTTPError as exc:
-        return {"status": "down", "detail": f"HTTP {exc.code}"}
+        # A service that answers 503 says why in its body: pass that on to the operator.
+        try:
+            why: Any = json.loads(exc.read())
+        except (ValueError, OSError):
+            why = None
+        return {"status": "down", "detail": why or f"HTTP {exc.code}"}
     except (OSError, ValueError) as exc:
         return {"status": "down", "detail": str(exc)}
 

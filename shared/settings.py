@@ -142,6 +142,8 @@ class Settings:
     trusted_proxy_hops: int = 1
     # Where rate-limit counters live: memory for one process, Redis when several serve.
     ratelimit_storage_uri: str = "memory://"
+    #: RATE_LIMITS=off switches the limits off (load tests; tests that are about other things)
+    rate_limits: bool = True
 
     @property
     def is_development(self) -> bool:
@@ -183,6 +185,7 @@ class Settings:
             retention=Retention.from_env(env),
             trusted_proxy_hops=int(env.get("TRUSTED_PROXY_HOPS", "1")),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
+            rate_limits=env.get("RATE_LIMITS", "on") != "off",
         )
 
     @property

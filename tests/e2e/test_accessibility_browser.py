@@ -9,7 +9,10 @@ identity the edge forwards.
 
 from __future__ import annotations
 
+import re
+import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,12 +20,14 @@ import pytest
 from notifications.config import NotifierConfig
 from services.notifications_web import create_app as notifications_app
 from shared.auth import Principal
+from shared.kafka_publish import KafkaPublisher, dead_letter
 from shared.settings import Settings
 from tests.conftest import fresh_database
 from tests.e2e.test_csp_browser import PAGE_TIMEOUT_MS, chromium, served
 from tests.edge_identity import identity_headers
+from tests.integration.kafka_helpers import wait_for
 from tests.integration.listings_client import listing_body, listings_app, register
-from tests.integration.monitor_helpers import running_monitor
+from tests.integration.monitor_helpers import monitor_settings, running_monitor
 
 __all__ = ["chromium"]  # the browser fixture, shared with the CSP test
 
@@ -199,5 +204,27 @@ def test_monitor_views_have_no_serious_accessibility_violation(
         auditor.open(f"{base}/monitor/dead-letters", as_admin)
         auditor.open(f"{base}/monitor/activity", as_admin, ready=".leaflet-container")
         auditor.open(f"{base}/monitor/impact", as_admin)
+        auditor.open(dead_letter_page(kafka_bootstrap, topic_prefix, base, as_admin), as_admin)
         auditor.close()
     assert auditor.findings == []
+
+
+def dead_letter_page(bootstrap: str, prefix: str, base: str, headers: dict[str, str]) -> str:
+    """The address of one dead letter's page, once the monitor shows the letter."""
+    topic = monitor_settings(bootstrap, prefix).topics.matches
+    failed = SimpleNamespace(
+        topic=topic, partition=0, offset=7, key=b"m-1", value=b"{not json", headers=[]
+    )
+    publisher = KafkaPublisher(bootstrap, "a11y-test")
+    dead_letter(publisher, failed, "could not decode the event", 1, "notifier")
+    publisher.flush(timeout_s=30)
+    publisher.close()
+
+    def listed() -> str | None:
+        request = urllib.request.Request(f"{base}/monitor/dead-letters", headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            page = answer.read().decode()
+        found = re.search(r'href="(/monitor/dead-letters/[^"]+/\d+/\d+)"', page)
+        return found.group(1) if found else None
+
+    return base + wait_for(listed, timeout=30, what="the dead letter on the monitor")

@@ -7,6 +7,7 @@ and the admin sees the completed exchange and its impact in the monitor."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -88,6 +89,21 @@ def register(browser: Any, base: str, name: str, language: str, place: str) -> A
     return page
 
 
+def confirm_address(page: Any, base: str, sink: SmtpSink) -> None:
+    """Follow the confirmation link e-mailed at registration: alerts are e-mailed after it."""
+
+    def link() -> str | None:
+        for message in sink.to(page.email):
+            found = re.search(r"https?://\S+/account/confirm/[\w-]+", text_of(message))
+            if found:
+                return found.group(0)
+        return None
+
+    url = wait_for(link, timeout=60, what=f"the confirmation e-mail to {page.email}")
+    page.goto(base + "/" + url.split("/", 3)[3])
+    assert "/account" in page.url
+
+
 def post(
     page: Any, base: str, kind: str, title: str, quantity: str, place: str, radius: str
 ) -> str:
@@ -126,8 +142,10 @@ def test_from_a_match_to_a_completed_hand_over_in_two_languages(
 ) -> None:
     base = stack.base_url
     farm = register(chromium, base, "Hof Weber", "de", "Metz")
+    confirm_address(farm, base, sink)
     offer_url = post(farm, base, "offer", "40 Europaletten", "40", "Metz", "0")
     canteen = register(chromium, base, "Cantine d'Esch", "fr", "Esch-sur-Alzette")
+    confirm_address(canteen, base, sink)
     need_url = post(
         canteen, base, "need", "Palettes pour la cantine", "25", "Esch-sur-Alzette", "80"
     )

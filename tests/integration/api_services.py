@@ -99,11 +99,10 @@ def running_services(postgres_url: str, kafka_bootstrap: str) -> Iterator[Servic
         monitor = stack.enter_context(running_monitor(kafka_bootstrap, random_id("api") + "."))
         monitor.config[API_TOKEN_KEY] = MONITOR_TOKEN
         patch = stack.enter_context(pytest.MonkeyPatch.context())
-        # The fuzz registers organisations by the hundred: no rate limit (as RATE_LIMITS=off).
-        patch.setenv("RATE_LIMITS", "off")
         patch.setenv("NOTIFICATIONS_URL", stack.enter_context(served(notifications)))
         patch.setenv("MONITOR_URL", stack.enter_context(served(monitor)))
-        listings = listings_app(postgres_url)
+        # The fuzz registers organisations by the hundred: no rate limit.
+        listings = listings_app(postgres_url, RATE_LIMITS="off")
         registered = register(listings.test_client())
         yield Services(
             apps={"listings": listings, "notifications": notifications, "monitor": monitor},

@@ -23,6 +23,7 @@ import pytest
 from services.stack import Ports, ServiceStack, caddy_binary
 from tests.conftest import random_id
 from tests.integration.kafka_helpers import wait_for
+from tests.integration.test_notif_support import SmtpSink, start_smtp
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -37,6 +38,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceStack]:
+    # Registering sends confirmation e-mails: a real SMTP server takes them.
+    smtp, smtp_url = start_smtp(SmtpSink())
     ports = Ports(*(free_port() for _ in fields(Ports)))
     running = ServiceStack(
         kafka_bootstrap,
@@ -48,6 +51,7 @@ def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceSta
             "NOTIFIER_GROUP_ID": random_id("notifications"),
             "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
             "BOUCLE_ENV": "test",
+            "SMTP_URL": smtp_url,
         },
     )
     try:
@@ -55,6 +59,7 @@ def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceSta
         yield running
     finally:
         running.stop()
+        smtp.stop()
 
 
 @dataclass
@@ -112,6 +117,15 @@ class Client:
             "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
         )
         return status, headers
+
+
+def not_up(body: bytes) -> Any:
+    """What /health says of the services that are not up (the whole body otherwise)."""
+    try:
+        services = json.loads(body)["services"]
+    except (ValueError, KeyError, TypeError):
+        return body[:2000]
+    return {name: s for name, s in services.items() if s["status"] != "up"}
 
 
 def register(client: Client) -> dict[str, Any]:
@@ -184,8 +198,8 @@ def test_fifty_open_inboxes_leave_every_page_answering_and_all_hear_of_a_new_ale
         wait_for(lambda: all(b": connected" in feed.received for feed in feeds), 20)
         # With 60 feeds open (more than every web process's threads together), pages answer.
         for path in ("/health", "/listings", "/api/v1/categories", "/inbox", "/monitor"):
-            status, _, _ = member.request("GET", path)
-            assert status in (200, 403), f"{path} answered {status}"
+            status, _, body = member.request("GET", path)
+            assert status in (200, 403), f"{path} answered {status}: {not_up(body)}"
         # An offer and a matching need: the buyer's every open feed hears of the new alert.
         offer = {
             "kind": "offer",
@@ -327,5 +341,5 @@ def test_the_edge_keeps_its_own_questions_inside(stack: ServiceStack):
 def test_caddy_is_the_edge(stack: ServiceStack):
     assert "caddy" in stack.children
     status, _, body = Client(stack.ports.public).request("GET", "/health")
-    assert status == 200, body
+    assert status == 200, not_up(body)
     assert json.loads(body)["services"]["feeds"]["status"] == "up"

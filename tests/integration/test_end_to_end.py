@@ -16,6 +16,7 @@ from services.router import HEALTH_BACKENDS
 from services.stack import Ports, ServiceStack
 from tests.conftest import random_id
 from tests.integration.kafka_helpers import wait_for
+from tests.integration.test_notif_support import SmtpSink, start_smtp
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -43,6 +44,8 @@ def call(
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceStack]:
+    # Registering sends confirmation e-mails: a real SMTP server takes them.
+    smtp, smtp_url = start_smtp(SmtpSink())
     ports = Ports(*(free_port() for _ in fields(Ports)))
     running = ServiceStack(
         kafka_bootstrap,
@@ -55,6 +58,7 @@ def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceSta
             "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
             "RATE_LIMITS": "off",
             "BOUCLE_ENV": "test",
+            "SMTP_URL": smtp_url,
         },
     )
     try:
@@ -62,6 +66,7 @@ def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceSta
         yield running
     finally:
         running.stop()
+        smtp.stop()
 
 
 def listing(kind: str, lat: float, lon: float, radius_km: float) -> dict[str, Any]:

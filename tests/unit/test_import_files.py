@@ -117,3 +117,11 @@ def test_the_calendar_holds_each_window_and_its_address_is_bound_to_the_organisa
     assert calendar_token_valid("key", "org-1", token)
     assert not calendar_token_valid("key", "org-2", token)
     assert not calendar_token_valid("other key", "org-1", token)
+
+
+def test_a_csv_the_reader_cannot_parse_is_unreadable_not_a_crash():
+    # A carriage return inside an unquoted cell makes the csv module give up.
+    content = b"kind,title,category,quantity,unit,place\noffer,Pal\rlets,x,1,kg,Metz\n"
+    with pytest.raises(ImportFileError) as refused:
+        read_rows("listings.csv", content)
+    assert refused.value.code == "unreadable"
