@@ -75,6 +75,10 @@ def _value(field: fields.Field) -> st.SearchStrategy[Any]:
         return st.booleans()
     if isinstance(field, fields.Email):
         return st.emails()
+    if isinstance(field, fields.Url):
+        paths = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=40)
+        hosts = st.sampled_from(["https://boucle.example", "http://127.0.0.1:8000"])
+        return st.builds(lambda host, path: f"{host}/account/confirm/{path}", hosts, paths)
     if isinstance(field, fields.String):
         length = checks.get(validate.Length)
         if length is not None and length.equal is not None:
