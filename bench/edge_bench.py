@@ -8,6 +8,10 @@ benchmark registers members, seeds listings, then measures, in one run and side 
 - a new alert reaching an open inbox: from the offer's `POST /api/v1/listings` to the feed's
   `changed` event and the page's `GET /inbox/updates` showing the alert.
 
+`--active N` first puts N more active listings in the matcher's replica (the workload's
+listings, all as offers so that seeding itself matches nothing: published straight to the
+listings topic, as the relay would), so each probe is matched against N listings.
+
     .venv/bin/python -m bench.edge_bench --feeds 1000 --probes 50
 """
 
@@ -32,11 +36,14 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench.e2e_bench import free_port
+from bench.e2e_bench import free_port, publish_listing, wait_until_caught_up
 from bench.matching_bench import percentile
+from bench.workload import event_data, generate
 from services.devtools.kafka import LocalKafka
 from services.devtools.postgres import LocalPostgres
 from services.stack import Ports, ServiceStack, caddy_binary
+from shared.kafka import KafkaPublisher
+from shared.settings import Settings
 
 log = logging.getLogger("bench.edge")
 PASSWORD = "bench-password-2026"
@@ -274,17 +281,23 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--probes", type=int, default=50)
+    parser.add_argument("--active", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     rng = random.Random(7)
     print(f"edge: {'Caddy' if caddy_binary() else 'Python router'}", flush=True)
+    prefix, matcher_group = (
+        f"bench-{uuid.uuid4().hex[:6]}.",
+        f"bench-matcher-{uuid.uuid4().hex[:6]}",
+    )
     with LocalKafka() as kafka, LocalPostgres() as postgres:
         stack = ServiceStack(
             kafka.bootstrap_servers,
             Ports(*(free_port() for _ in fields(Ports))),
             extra_env={
                 "DATABASE_URL": postgres.url,
-                "KAFKA_TOPIC_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
+                "MATCHER_GROUP_ID": matcher_group,
+                "KAFKA_TOPIC_PREFIX": prefix,
                 "RATE_LIMITS": "off",
                 "LOG_LEVEL": "WARNING",
                 "BOUCLE_ENV": "test",
@@ -294,6 +307,8 @@ def main() -> None:
         try:
             stack.start(timeout=180)
             port = stack.ports.public
+            if args.active:
+                seed_offers(kafka.bootstrap_servers, prefix, matcher_group, args.active)
             progress("registering and logging in", args.members)
             with ThreadPoolExecutor(4) as pool:
                 members = list(pool.map(lambda _: register_and_log_in(port), range(args.members)))
@@ -322,6 +337,19 @@ def main() -> None:
             if feeds is not None:
                 feeds.close()
             stack.stop()
+
+
+def seed_offers(bootstrap: str, prefix: str, group: str, count: int) -> None:
+    """`count` active offers in the matcher's replica, published as the relay would."""
+    progress("publishing active listings to the listings topic", count)
+    topic = Settings.from_env({"KAFKA_TOPIC_PREFIX": prefix}).topics.listings
+    publisher = KafkaPublisher(bootstrap, "bench-seed")
+    for listing in generate(count, seed=1, now=time.time()):
+        publish_listing(publisher, topic, {**event_data(listing), "kind": "offer"})
+    publisher.flush(timeout_s=300)
+    publisher.close()
+    waited = wait_until_caught_up(bootstrap, group, topic)
+    print(f"matcher caught up with {count} active listings in {waited:.1f} s", flush=True)
 
 
 def progress(what: str, count: int) -> None:
