@@ -186,7 +186,7 @@ def build(
     env: Mapping[str, str] = os.environ,
     tuning: ProducerTuning = MATCHES_TUNING,
 ) -> Matcher:
-    """A matcher with an empty replica: `table.catch_up()` fills it."""
+    """A matcher, wired; `start()` restores its snapshot (if any) and catches up."""
     bootstrap = settings.kafka_bootstrap_servers
     group_id = env.get("MATCHER_GROUP_ID", GROUP_ID)
     timeout_ms = settings.kafka_request_timeout_ms
