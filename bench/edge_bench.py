@@ -297,6 +297,8 @@ def main() -> None:
             extra_env={
                 "DATABASE_URL": postgres.url,
                 "MATCHER_GROUP_ID": matcher_group,
+                "NOTIFIER_GROUP_ID": f"{matcher_group}-notifier",
+                "LISTINGS_MATCHES_GROUP_ID": f"{matcher_group}-listings-matches",
                 "KAFKA_TOPIC_PREFIX": prefix,
                 "RATE_LIMITS": "off",
                 "LOG_LEVEL": "WARNING",
@@ -350,6 +352,11 @@ def seed_offers(bootstrap: str, prefix: str, group: str, count: int) -> None:
     publisher.close()
     waited = wait_until_caught_up(bootstrap, group, topic)
     print(f"matcher caught up with {count} active listings in {waited:.1f} s", flush=True)
+    # The notifier and the listings read model follow the listings topic too: measure once
+    # they are done with the seeding, as in a steady state.
+    for reader in (f"{group}-notifier", f"{group}-listings-matches"):
+        waited = wait_until_caught_up(bootstrap, reader, topic)
+        print(f"{reader.rsplit('-', 1)[-1]} caught up in {waited:.1f} s more", flush=True)
 
 
 def progress(what: str, count: int) -> None:
