@@ -256,25 +256,30 @@ def invite() -> Response:
     return redirect(url_for("account.account"))
 
 
-@bp.post("/account/members/<member_id>/role")
-def set_role(member_id: str) -> Response:
-    principal = login_required()
-    if isinstance(principal, Response):
-        return principal
+def _change_member(change: Callable[[], None]) -> bool:
+    """Run an owner's change to the members; False (and why, flashed) when it may not be."""
     try:
-        _membership().set_role(
-            principal.organisation_id,
-            principal.user_id or "",
-            member_id,
-            request.form.get("role", ""),
-        )
+        change()
     except Forbidden:
         abort(403)
     except NotFound:
         abort(404)
     except Conflict:
         flash(_("The organisation needs an owner: make another member an owner first."), "error")
-    else:
+        return False
+    return True
+
+
+@bp.post("/account/members/<member_id>/role")
+def set_role(member_id: str) -> Response:
+    principal = login_required()
+    if isinstance(principal, Response):
+        return principal
+    role = request.form.get("role", "")
+    actor = principal.user_id or ""
+    if _change_member(
+        lambda: _membership().set_role(principal.organisation_id, actor, member_id, role)
+    ):
         flash(_("The role is changed."))
     return redirect(url_for("account.account"))
 
@@ -284,14 +289,10 @@ def remove_member(member_id: str) -> Response:
     principal = login_required()
     if isinstance(principal, Response):
         return principal
-    try:
-        _membership().remove(principal.organisation_id, principal.user_id or "", member_id)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
-    except Conflict:
-        flash(_("The organisation needs an owner: make another member an owner first."), "error")
+    actor = principal.user_id or ""
+    if not _change_member(
+        lambda: _membership().remove(principal.organisation_id, actor, member_id)
+    ):
         return redirect(url_for("account.account"))
     if member_id == principal.user_id:
         session.clear()

@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": os.environ.get(
             "WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true"
         ),
+        # The matcher restarts from its replica's snapshot instead of the whole topic.
+        "MATCHER_SNAPSHOT_DIR": os.environ.get(
+            "MATCHER_SNAPSHOT_DIR", str(DEFAULT_VAR_DIR / "matcher-snapshots")
+        ),
+        "MATCHER_INSTANCE_ID": os.environ.get("MATCHER_INSTANCE_ID", "make-run"),
     }
     stack = ServiceStack(bootstrap, Ports(public=args.port), extra_env=local_env)
     try:

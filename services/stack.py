@@ -117,7 +117,8 @@ class ServiceStack:
         """The one URL every page and API is served under."""
         return f"http://127.0.0.1:{self.ports.public}"
 
-    def _environment(self) -> dict[str, str]:
+    def environment(self) -> dict[str, str]:
+        """The environment every process of the stack runs with."""
         env = dict(os.environ)
         env.update(
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers,
@@ -147,7 +148,7 @@ class ServiceStack:
     def start(self, timeout: float = 90) -> None:
         """Start every process and return once the router reports all of them healthy."""
         for name, (command, health_port) in _commands(self.ports).items():
-            env = self._environment()
+            env = self.environment()
             if health_port is not None:
                 env["HEALTH_PORT"] = str(health_port)
             if name == "feeds":

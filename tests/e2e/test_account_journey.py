@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import time
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -25,12 +23,12 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 from sqlalchemy import create_engine, text
 
-from services.stack import Ports, ServiceStack
-from tests.conftest import IN_CI, random_id
+from services.stack import ServiceStack
+from tests.conftest import random_id
 from tests.e2e.test_exchange_journey import post, register, text_of
-from tests.e2e.test_monitor_browser import CHROMIUM, LAUNCH_ARGS, free_port
 from tests.integration.kafka_helpers import wait_for
-from tests.integration.test_notif_support import SmtpSink, start_smtp
+from tests.integration.test_notif_support import SmtpSink
+from tests.integration.whole_stack import whole_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "a long enough password"
@@ -51,41 +49,14 @@ def prefix() -> str:
 def stack(
     kafka_bootstrap: str, module_postgres_url: str, sink: SmtpSink, prefix: str
 ) -> Iterator[ServiceStack]:
-    controller, smtp_url = start_smtp(sink)
-    ports = Ports(*(free_port() for _ in fields(Ports)))
     env = {
-        "DATABASE_URL": module_postgres_url,
         "KAFKA_TOPIC_PREFIX": prefix,
-        "MATCHER_GROUP_ID": random_id("matching"),
-        "NOTIFIER_GROUP_ID": random_id("notifications"),
-        "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
         "RATE_LIMITS": "off",
-        "BOUCLE_ENV": "test",
-        "SMTP_URL": smtp_url,
         # Compaction may forget a key as soon as its tombstone lands (production keeps a week).
         "KAFKA_MIN_COMPACTION_LAG_MS": "0",
     }
-    running = ServiceStack(kafka_bootstrap, ports, extra_env=env)
-    try:
-        running.start(timeout=120)
+    with whole_stack(kafka_bootstrap, module_postgres_url, "accounts", sink, env) as running:
         yield running
-    finally:
-        running.stop()
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 def link_in_mail(sink: SmtpSink, to: str, kind: str) -> str:

@@ -11,16 +11,16 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import fields
 from typing import Any
 
 import pytest
 
-from services.stack import Ports, ServiceStack
+from services.stack import ServiceStack
 from tests.conftest import IN_CI, random_id
-from tests.e2e.test_monitor_browser import CHROMIUM, LAUNCH_ARGS, free_port
+from tests.e2e.test_monitor_browser import CHROMIUM, LAUNCH_ARGS
 from tests.integration.kafka_helpers import wait_for
-from tests.integration.test_notif_support import SmtpSink, start_smtp
+from tests.integration.test_notif_support import SmtpSink
+from tests.integration.whole_stack import whole_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "a long enough password"
@@ -33,27 +33,11 @@ def sink() -> Iterator[SmtpSink]:
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, module_postgres_url: str, sink: SmtpSink) -> Iterator[ServiceStack]:
-    controller, smtp_url = start_smtp(sink)
-    ports = Ports(*(free_port() for _ in fields(Ports)))
-    env = {
-        "DATABASE_URL": module_postgres_url,
-        "KAFKA_TOPIC_PREFIX": random_id("journey") + ".",
-        "MATCHER_GROUP_ID": random_id("matching"),
-        "NOTIFIER_GROUP_ID": random_id("notifications"),
-        "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
-        "RATE_LIMITS": "off",
-        "BOUCLE_ENV": "test",
-        "SMTP_URL": smtp_url,
-    }
-    running = ServiceStack(kafka_bootstrap, ports, extra_env=env)
-    try:
-        running.start(timeout=120)
+    env = {"RATE_LIMITS": "off"}
+    with whole_stack(kafka_bootstrap, module_postgres_url, "journey", sink, env) as running:
         admin = [sys.executable, "-m", "services.admin", "--email", "admin@example.org"]
-        subprocess.run([*admin, "--password", PASSWORD], env={**os.environ, **env}, check=True)
+        subprocess.run([*admin, "--password", PASSWORD], env=running.environment(), check=True)
         yield running
-    finally:
-        running.stop()
-        controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,52 +14,26 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from services.stack import Ports, ServiceStack, caddy_binary
+from services.stack import ServiceStack, caddy_binary
 from tests.conftest import random_id
 from tests.integration.kafka_helpers import wait_for
-from tests.integration.test_notif_support import SmtpSink, start_smtp
+from tests.integration.whole_stack import whole_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 PASSWORD = "a long enough password"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceStack]:
-    # Registering sends confirmation e-mails: a real SMTP server takes them.
-    smtp, smtp_url = start_smtp(SmtpSink())
-    ports = Ports(*(free_port() for _ in fields(Ports)))
-    running = ServiceStack(
-        kafka_bootstrap,
-        ports,
-        extra_env={
-            "DATABASE_URL": module_postgres_url,
-            "KAFKA_TOPIC_PREFIX": random_id("edge") + ".",
-            "MATCHER_GROUP_ID": random_id("matching"),
-            "NOTIFIER_GROUP_ID": random_id("notifications"),
-            "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
-            "BOUCLE_ENV": "test",
-            "SMTP_URL": smtp_url,
-        },
-    )
-    try:
-        running.start(timeout=120)
+    with whole_stack(kafka_bootstrap, module_postgres_url, "edge") as running:
         yield running
-    finally:
-        running.stop()
-        smtp.stop()
 
 
 @dataclass

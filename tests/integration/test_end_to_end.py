@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from services.router import HEALTH_BACKENDS
-from services.stack import Ports, ServiceStack
+from services.stack import ServiceStack
 from tests.conftest import random_id
 from tests.integration.kafka_helpers import wait_for
-from tests.integration.test_notif_support import SmtpSink, start_smtp
+from tests.integration.whole_stack import whole_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def call(
@@ -44,29 +36,10 @@ def call(
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[ServiceStack]:
-    # Registering sends confirmation e-mails: a real SMTP server takes them.
-    smtp, smtp_url = start_smtp(SmtpSink())
-    ports = Ports(*(free_port() for _ in fields(Ports)))
-    running = ServiceStack(
-        kafka_bootstrap,
-        ports,
-        extra_env={
-            "DATABASE_URL": module_postgres_url,
-            "KAFKA_TOPIC_PREFIX": random_id("e2e") + ".",
-            "MATCHER_GROUP_ID": random_id("matching"),
-            "NOTIFIER_GROUP_ID": random_id("notifications"),
-            "LISTINGS_MATCHES_GROUP_ID": random_id("listings-matches"),
-            "RATE_LIMITS": "off",
-            "BOUCLE_ENV": "test",
-            "SMTP_URL": smtp_url,
-        },
-    )
-    try:
-        running.start(timeout=120)
+    with whole_stack(
+        kafka_bootstrap, module_postgres_url, "e2e", env={"RATE_LIMITS": "off"}
+    ) as running:
         yield running
-    finally:
-        running.stop()
-        smtp.stop()
 
 
 def listing(kind: str, lat: float, lon: float, radius_km: float) -> dict[str, Any]:
