@@ -352,11 +352,11 @@ def seed_offers(bootstrap: str, prefix: str, group: str, count: int) -> None:
     publisher.close()
     waited = wait_until_caught_up(bootstrap, group, topic)
     print(f"matcher caught up with {count} active listings in {waited:.1f} s", flush=True)
-    # The notifier and the listings read model follow the listings topic too: measure once
-    # they are done with the seeding, as in a steady state.
-    for reader in (f"{group}-notifier", f"{group}-listings-matches"):
-        waited = wait_until_caught_up(bootstrap, reader, topic)
-        print(f"{reader.rsplit('-', 1)[-1]} caught up in {waited:.1f} s more", flush=True)
+    # The notifier follows the listings topic too (a listing that leaves takes its alerts):
+    # the probes wait for it as they would in a steady state. The listings read model of
+    # matches is not on the alert's path; it may still be catching up (it says so below).
+    waited = wait_until_caught_up(bootstrap, f"{group}-notifier", topic)
+    print(f"notifier caught up in {waited:.1f} s more", flush=True)
 
 
 def progress(what: str, count: int) -> None:
