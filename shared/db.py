@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,10 @@ def _use_schema(engine: Engine, schema: str) -> None:
     if not schema.isidentifier():
         raise ValueError(f"not a schema name: {schema!r}")
     with engine.begin() as connection:
+        # Several processes of a service start at once: IF NOT EXISTS alone still lets two
+        # of them race on the catalogue (a unique violation), so they take turns.
+        key = zlib.crc32(f"boucle schema {schema}".encode())
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
     def set_search_path(dbapi_connection: Any, _record: Any) -> None:
