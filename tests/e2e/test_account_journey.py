@@ -25,11 +25,12 @@ from sqlalchemy import create_engine, text
 
 from services.stack import ServiceStack
 from tests.conftest import random_id
-from tests.e2e.test_exchange_journey import post, register, text_of
+from tests.e2e.test_exchange_journey import chromium, post, register, text_of
 from tests.integration.kafka_helpers import wait_for
 from tests.integration.test_notif_support import SmtpSink
 from tests.integration.whole_stack import whole_stack
 
+__all__ = ["chromium"]  # the browser fixture, shared with the exchange journey
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "a long enough password"
 LINK = re.compile(r"https?://\S+/(?:account/confirm|invitations|password/reset)/[\w-]+")
