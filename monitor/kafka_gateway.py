@@ -139,6 +139,7 @@ class TopicFollower:
         self._topics = list(topics)
         # A live tail needs only what comes next; the monitor's projections need everything.
         self._from_now = from_now
+        self._since_ms = int(time.time() * 1000)
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=None,
@@ -162,7 +163,15 @@ class TopicFollower:
             new = wanted - self._assigned
             self._consumer.assign(sorted(wanted))
             if new and self._from_now and not self._assigned:
-                self._consumer.seek_to_end(*new)
+                # From the moment the follower was made, not from whenever the broker's
+                # metadata arrived: a message written in between must not be skipped.
+                found = self._consumer.offsets_for_times({tp: self._since_ms for tp in new})
+                for tp in new:
+                    at = found.get(tp)
+                    if at is None:
+                        self._consumer.seek_to_end(tp)
+                    else:
+                        self._consumer.seek(tp, at.offset)
             elif new:
                 self._consumer.seek_to_beginning(*new)  # incl. topics created later
             self._assigned = wanted
