@@ -69,13 +69,18 @@ class LoginSessions:
     def close_all(self, member_id: str, now: datetime) -> int:
         """End every login of the member (log out everywhere); how many were open."""
         with unit_of_work(self._sessions) as session:
-            result = session.execute(
-                update(MemberSessionRow)
-                .where(
-                    MemberSessionRow.member_id == member_id,
-                    MemberSessionRow.revoked_at.is_(None),
-                    MemberSessionRow.expires_at > now,
-                )
-                .values(revoked_at=now)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return end_logins(session, member_id, now)
+
+
+def end_logins(session: Session, member_id: str, now: datetime) -> int:
+    """End every open login of the member in the caller's transaction; how many there were."""
+    result = session.execute(
+        update(MemberSessionRow)
+        .where(
+            MemberSessionRow.member_id == member_id,
+            MemberSessionRow.revoked_at.is_(None),
+            MemberSessionRow.expires_at > now,
+        )
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from listings import account_links as links
 from listings.errors import Conflict, Forbidden, NotFound
+from listings.login_sessions import end_logins
 from listings.organisations import SOURCE, Member, Organisation, organisation_event_data
 from listings.repository import SqlAlchemyRepository, is_id
 from listings.tables import ApiTokenRow, MemberRow, MemberSessionRow, OrganisationRow
@@ -150,7 +151,7 @@ class Membership:
             # The link reached this address: it is confirmed by the same token.
             if member.email.strip().lower() == link.email.strip().lower():
                 member.email_verified = True
-            _end_logins(session, member.id, now)
+            end_logins(session, member.id, now)
             return member.id
 
     def change_password(self, member_id: str, current: str, new: str) -> bool:
@@ -165,7 +166,7 @@ class Membership:
             except (VerificationError, InvalidHashError):
                 return False
             member.password_hash = _HASHER.hash(new)
-            _end_logins(session, member.id, now)
+            end_logins(session, member.id, now)
             return True
 
     def change_login_email(self, member_id: str, email: str) -> None:
@@ -404,14 +405,6 @@ def _member_of(row: MemberRow) -> Member:
         id=row.id,
         email_verified=row.email_verified,
         organisation_role=row.organisation_role,
-    )
-
-
-def _end_logins(session: Session, member_id: str, now: datetime) -> None:
-    session.execute(
-        update(MemberSessionRow)
-        .where(MemberSessionRow.member_id == member_id, MemberSessionRow.revoked_at.is_(None))
-        .values(revoked_at=now)
     )
 
 

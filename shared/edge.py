@@ -16,7 +16,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.auth import Principal
 from shared.identity import (
-    ANONYMOUS,
     IDENTITY_HEADER,
     Identity,
     IdentitySigner,
@@ -41,12 +40,9 @@ def forwarded_identity() -> Identity | None:
     A header that is present but forged or stale ends the request with 401: a caller who
     sends one is not anonymous, and answering as if they were would hide the fault.
     """
-    value = request.headers.get(IDENTITY_HEADER, "").strip()
-    if not value or value == ANONYMOUS:
-        return None
     signer: IdentitySigner = current_app.extensions[_SIGNER]
     try:
-        return signer.verify(value, datetime.now(UTC))
+        return signer.read(request.headers.get(IDENTITY_HEADER), datetime.now(UTC))
     except InvalidIdentity as exc:
         response = jsonify(code=401, status="Unauthorized", message=f"refused: {exc}")
         response.status_code = 401

@@ -101,5 +101,13 @@ class IdentitySigner:
             raise InvalidIdentity("identity header too old")
         return Identity(principal=principal, language=str(payload.get("lang") or ""))
 
+    def read(self, value: str | None, now: datetime) -> Identity | None:
+        """The identity a request's header carries; None for no header or an anonymous
+        visitor, InvalidIdentity for a forged or stale one."""
+        value = (value or "").strip()
+        if not value or value == ANONYMOUS:
+            return None
+        return self.verify(value, now)
+
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(_key(self.secret_key), body.encode(), hashlib.sha256).digest())

@@ -19,7 +19,6 @@ from typing import Any
 from aiohttp import web
 
 from shared.identity import (
-    ANONYMOUS,
     IDENTITY_HEADER,
     Identity,
     IdentitySigner,
@@ -99,11 +98,8 @@ async def wait(event: asyncio.Event, timeout_s: float) -> bool:
 
 def caller(request: web.Request, signer: IdentitySigner) -> Identity | None:
     """Who the edge says is calling; None without the header, 401 for a forged or stale one."""
-    value = request.headers.get(IDENTITY_HEADER, "").strip()
-    if not value or value == ANONYMOUS:
-        return None
     try:
-        return signer.verify(value, datetime.now(UTC))
+        return signer.read(request.headers.get(IDENTITY_HEADER), datetime.now(UTC))
     except InvalidIdentity as exc:
         raise refusal(401, f"refused: {exc}") from exc
 
