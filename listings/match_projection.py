@@ -43,15 +43,23 @@ class MatchProjection:
         self._sessions = sessions
 
     def __call__(self, event: Event) -> None:
-        data = event.data
+        self.handle_many([event])
+
+    def handle_many(self, events: list[Event]) -> None:
+        """Project a run of events in one transaction, in their order."""
         with unit_of_work(self._sessions) as session:
-            if isinstance(data, MatchFound | MatchRetracted):
-                if not is_stale(data, self._versions(session, data)):
-                    self._upsert(
-                        session, data, ACTIVE if isinstance(data, MatchFound) else RETRACTED
-                    )
-            elif isinstance(data, MatchesSettled):
-                self._settle(session, data)
+            # Settling a listing no active row names changes nothing: read once which do.
+            settled = [e.data.listing_id for e in events if isinstance(e.data, MatchesSettled)]
+            matched = _matched(session, settled)
+            for event in events:
+                data = event.data
+                if isinstance(data, MatchFound | MatchRetracted):
+                    if not is_stale(data, self._versions(session, data)):
+                        status = ACTIVE if isinstance(data, MatchFound) else RETRACTED
+                        self._upsert(session, data, status)
+                        matched.update((data.offer.listing_id, data.need.listing_id))
+                elif isinstance(data, MatchesSettled) and data.listing_id in matched:
+                    self._settle(session, data)
 
     def _versions(self, session: Session, match: MatchFound | MatchRetracted) -> dict[str, int]:
         ids = [match.offer.listing_id, match.need.listing_id]
@@ -135,6 +143,22 @@ class MatchProjection:
                 )
                 for row, name in session.execute(query)
             ]
+
+
+def _matched(session: Session, listing_ids: list[str]) -> set[str]:
+    """Those of `listing_ids` that an active row names, as listing or as counterpart."""
+    found: set[str] = set()
+    for start in range(0, len(listing_ids), 1000):
+        ids = listing_ids[start : start + 1000]
+        rows = session.execute(
+            select(ListingMatchRow.listing_id, ListingMatchRow.counterpart_id).where(
+                ListingMatchRow.status == ACTIVE,
+                or_(ListingMatchRow.listing_id.in_(ids), ListingMatchRow.counterpart_id.in_(ids)),
+            )
+        )
+        for own, other in rows:
+            found.update((own, other))
+    return found
 
 
 def _older(own: MatchSide, other: MatchSide, row: ListingMatchRow) -> bool:

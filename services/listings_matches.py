@@ -28,12 +28,14 @@ def main() -> None:
     bootstrap = settings.kafka_bootstrap_servers
     ensure_topics(bootstrap, standard_topics(settings.topics))
     publisher = KafkaPublisher(bootstrap, "listings-matches", settings.kafka_request_timeout_ms)
+    projection = MatchProjection(sessions)
     consumer = EventConsumer(
         bootstrap,
         os.environ.get("LISTINGS_MATCHES_GROUP_ID", GROUP_ID),
         [settings.topics.matches],
-        MatchProjection(sessions),
+        projection,
         publisher,
+        handle_batch=projection.handle_many,
     )
     checks: dict[str, Callable[[], object]] = {
         "database": database_check(engine),

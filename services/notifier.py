@@ -132,6 +132,7 @@ def main() -> None:
         publisher,
         # Organisations written before a match are known when the match is handled.
         before_batch=organisations.catch_up,
+        handle_batch=handler.handle_many,
     )
     # Account e-mails are sent as they are consumed, so a group of their own: an SMTP outage
     # holds them back until the server answers again, never the alerts.

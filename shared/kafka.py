@@ -41,6 +41,8 @@ from shared.faults import backoff_s, is_transient
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], None]
+#: Handles a partition's run of events in one transaction, or raises having changed nothing.
+BatchHandler = Callable[[list[Event]], None]
 
 #: Readers see only committed transactions' messages (the matcher writes transactionally).
 READ_COMMITTED = "read_committed"
@@ -89,9 +91,12 @@ class EventConsumer:
         before_batch: Callable[[], object] | None = None,
         transactions: TransactionalPublisher | None = None,
         start_positions: StartPositions | None = None,
+        handle_batch: BatchHandler | None = None,
     ) -> None:
         self.group_id = group_id
         self._handler = handler
+        # A burst (a bulk import, a replay) costs one transaction a poll, not one an event.
+        self._handle_batch = handle_batch
         self._before_batch = before_batch
         # In a transaction, dead letters are part of it too.
         self._publisher = transactions or publisher
@@ -221,6 +226,10 @@ class EventConsumer:
     ) -> int:
         count = 0
         for partition, messages in batches.items():
+            if partition not in self.stalled and self._handled_together(partition, messages):
+                done[partition] = OffsetAndMetadata(messages[-1].offset + 1, "", -1)
+                count += len(messages)
+                continue
             for message in messages:
                 if partition in self.stalled:
                     break
@@ -229,6 +238,37 @@ class EventConsumer:
                     done[partition] = OffsetAndMetadata(message.offset + 1, "", -1)
                     count += 1
         return count
+
+    def _handled_together(self, partition: TopicPartition, messages: list[Any]) -> bool:
+        """True if the batch handler took all of `messages` at once.
+
+        False leaves them to the one-at-a-time path, which alone dead-letters or stalls: a
+        message that does not decode, or a batch the handler refused for another reason than
+        its surroundings (it changed nothing, so each event is simply handled again alone).
+        """
+        if self._handle_batch is None or len(messages) < 2:
+            return False
+        try:
+            events = [decode_event(m.value) for m in messages if m.value is not None]
+        except (EventValidationError, NewerSchemaVersion):
+            return False
+        self.current = messages[-1]
+        started = time.perf_counter()
+        try:
+            self._handle_batch(events)
+        except Exception as exc:
+            if is_transient(exc):
+                raise _RetryLater(str(exc)) from exc
+            log.warning(
+                "%s: batch at %s refused, one event at a time: %r", self.group_id, partition, exc
+            )
+            return False
+        each = (time.perf_counter() - started) / len(messages)
+        labels = (partition.topic, self.group_id)
+        metrics.EVENTS_CONSUMED.labels(*labels).inc(len(messages))
+        for _ in events:
+            metrics.HANDLER_SECONDS.labels(*labels).observe(each)
+        return True
 
     def _commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         if self._transactions is not None:

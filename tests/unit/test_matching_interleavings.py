@@ -221,6 +221,20 @@ LATE_RESERVATION = [
 MOVED_AWAY = [("batch", 0, 4, False), ("batch", 1, 4, False), ("change", 0, "offer", ("move", 3))]
 
 
+# How many events each poll hands over at once (1: one at a time); the rest go one by one.
+run_lengths = st.lists(st.integers(1, 12), max_size=20)
+
+
+def in_runs(items: list[Any], lengths: list[int]) -> Iterator[list[Any]]:
+    """`items` cut into consecutive runs of the given lengths, then runs of one."""
+    start = 0
+    for length in [*lengths, *([1] * len(items))]:
+        if start >= len(items):
+            return
+        yield items[start : start + length]
+        start += length
+
+
 def run(pipeline: Pipeline, plan: list[tuple[Any, ...]]) -> None:
     # Every listing exists from the start, so most plans begin with standing matches.
     for slot in range(3):
@@ -269,11 +283,16 @@ def notifier_sessions(tmp_path_factory: pytest.TempPathFactory) -> Any:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(plan=steps, order=st.lists(st.integers(0, 2 * PARTITIONS - 1), max_size=120))
-@example(plan=LATE_RESERVATION, order=[])
-@example(plan=MOVED_AWAY, order=[])
+@given(
+    plan=steps,
+    order=st.lists(st.integers(0, 2 * PARTITIONS - 1), max_size=120),
+    runs=run_lengths,
+)
+@example(plan=LATE_RESERVATION, order=[], runs=[])
+@example(plan=MOVED_AWAY, order=[], runs=[])
+@example(plan=MOVED_AWAY, order=[], runs=[50])
 def test_the_notifiers_active_alerts_equal_the_oracle_in_every_interleaving(
-    notifier_sessions: Any, plan: list[tuple[Any, ...]], order: list[int]
+    notifier_sessions: Any, plan: list[tuple[Any, ...]], order: list[int], runs: list[int]
 ) -> None:
     prefix = random_id("x") + "-"
     pipeline = Pipeline(prefix)
@@ -281,10 +300,12 @@ def test_the_notifiers_active_alerts_equal_the_oracle_in_every_interleaving(
     handler = MatchAlertHandler(
         notifier_sessions, OutcomeRecorder("deliveries"), lambda _c: [], UTC, clock=lambda: NOW
     )
-    # The notifier follows the listings topic too, in any interleaving with the matches.
-    for event in read_in_some_order(pipeline.matches + pipeline.listings, order):
-        handler(event)
-        handler(event)  # a redelivery changes nothing
+    # The notifier follows the listings topic too, in any interleaving with the matches,
+    # and takes a poll's events in one transaction (a run); a redelivered run changes nothing.
+    events = list(read_in_some_order(pipeline.matches + pipeline.listings, order))
+    for run_of_events in in_runs(events, runs):
+        handler.handle_many(run_of_events)
+        handler.handle_many(run_of_events[-1:] + run_of_events[:1])
     with notifier_sessions() as session:
         rows = session.scalars(
             select(AlertRow).where(
@@ -315,11 +336,12 @@ def listings_sessions(tmp_path_factory: pytest.TempPathFactory) -> Any:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(plan=steps, order=st.lists(st.integers(0, PARTITIONS - 1), max_size=120))
-@example(plan=LATE_RESERVATION, order=[])
-@example(plan=MOVED_AWAY, order=[])
+@given(plan=steps, order=st.lists(st.integers(0, PARTITIONS - 1), max_size=120), runs=run_lengths)
+@example(plan=LATE_RESERVATION, order=[], runs=[])
+@example(plan=MOVED_AWAY, order=[], runs=[])
+@example(plan=MOVED_AWAY, order=[], runs=[50])
 def test_the_listing_pages_matches_equal_the_oracle_in_every_interleaving(
-    listings_sessions: Any, plan: list[tuple[Any, ...]], order: list[int]
+    listings_sessions: Any, plan: list[tuple[Any, ...]], order: list[int], runs: list[int]
 ) -> None:
     prefix = random_id("x") + "-"
     pipeline = Pipeline(prefix)
@@ -327,17 +349,22 @@ def test_the_listing_pages_matches_equal_the_oracle_in_every_interleaving(
     projection = MatchProjection(listings_sessions)
     # The listings table moves on as listings are written, always ahead of the events that
     # their writes caused; the match events arrive in any interleaving of partitions.
+    # A poll's events are projected in one transaction (a run), the table already as far
+    # ahead as the run's last event needs; a redelivered run changes nothing.
     written = 0
     positions = [0] * PARTITIONS
+    reads: list[tuple[int, Event]] = []
     for p in _reads(pipeline, order):
-        needed = pipeline.after_writes[p][positions[p]]
+        reads.append((pipeline.after_writes[p][positions[p]], pipeline.matches[p][positions[p]]))
+        positions[p] += 1
+    for run_of_reads in in_runs(reads, runs):
+        needed = max(after for after, _ in run_of_reads)
         if needed > written:
             _write(listings_sessions, pipeline.writes[written:needed])
             written = needed
-        event = pipeline.matches[p][positions[p]]
-        positions[p] += 1
-        projection(event)
-        projection(event)  # a redelivery changes nothing
+        run_of_events = [event for _, event in run_of_reads]
+        projection.handle_many(run_of_events)
+        projection.handle_many(run_of_events)
     _write(listings_sessions, pipeline.writes[written:])
     shown = {
         (listing_id, current.counterpart_id)
