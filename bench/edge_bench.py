@@ -4,7 +4,9 @@ Every real part runs (Caddy, the web processes, the feeds process, Kafka, Postgr
 benchmark registers members, seeds listings, then measures, in one run and side by side:
 
 - `GET /listings` and `GET /api/v1/listings?near=…` with no feed open (the baseline), then
-  with `--feeds` inbox feeds held open (default 1,000, spread over `--members` members);
+  with `--feeds` inbox feeds held open (default 1,000, spread over `--members` members):
+  from 4 clients flat out (the throughput), and in an open loop at `--rate` requests a
+  second (the latency a visitor sees at that load);
 - a new alert reaching an open inbox: from the offer's `POST /api/v1/listings` to the feed's
   `changed` event and the page's `GET /inbox/updates` showing the alert.
 
@@ -167,6 +169,26 @@ def timed_gets(
     return latencies, count / (time.perf_counter() - started)
 
 
+def paced_gets(port: int, path: str, count: int, rate: float) -> list[float]:
+    """Latencies of `count` GETs sent at `rate` a second whatever the answers' pace.
+
+    An open loop, as visitors arrive: each request is timed from the moment it was due, so
+    a slow answer that delays the next send shows in that request's latency too (no
+    coordinated omission), and the load is the one stated, not the one the server allows.
+    """
+    begin = time.perf_counter() + 0.1
+
+    def one(n: int) -> float:
+        due = begin + n / rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        status, _ = request(port, "GET", path)
+        assert status == 200, f"{path} answered {status}"
+        return time.perf_counter() - due
+
+    with ThreadPoolExecutor(64) as pool:
+        return list(pool.map(one, range(count)))
+
+
 class Feeds:
     """Many open inbox feeds on one asyncio loop of the benchmark's own."""
 
@@ -282,6 +304,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--probes", type=int, default=50)
     parser.add_argument("--active", type=int, default=0)
+    parser.add_argument(
+        "--rate", type=float, default=10.0, help="requests a second of the open-loop runs"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     rng = random.Random(7)
@@ -324,14 +349,18 @@ def main() -> None:
             paths = ["/listings", "/api/v1/listings?near=49.61,6.13&radius_km=50"]
             for path in paths:
                 latencies, rate = timed_gets(port, [path], args.requests)
-                show(f"GET {path}, no feed open", latencies, rate)
+                show(f"GET {path}, no feed open, 4 clients flat out", latencies, rate)
+                paced = paced_gets(port, path, args.requests, args.rate)
+                show(f"GET {path}, no feed open, {args.rate:g}/s", paced)
             feeds = Feeds(port)
             progress("opening live feeds", args.feeds)
             feeds.open(members[:-1], args.feeds)
             print(f"{feeds.opened} inbox feeds open", flush=True)
             for path in paths:
                 latencies, rate = timed_gets(port, [path], args.requests)
-                show(f"GET {path}, {feeds.opened} feeds open", latencies, rate)
+                show(f"GET {path}, {feeds.opened} feeds open, 4 clients flat out", latencies, rate)
+                paced = paced_gets(port, path, args.requests, args.rate)
+                show(f"GET {path}, {feeds.opened} feeds open, {args.rate:g}/s", paced)
             buyer = members[0]
             probes = [alert_probe(port, feeds, buyer, seller, rng) for _ in range(args.probes)]
             show(f"POST offer -> alert on an open inbox ({feeds.opened} open)", probes)

@@ -106,18 +106,21 @@ def _map_markers(query: SearchQuery, results: SearchPage | None) -> list[dict[st
     if results.total > len(hits):
         everything = replace(query, page=1, page_size=MAP_MARKERS)
         hits = ext("listing_search").search(everything).hits
-    return [_marker(hit.listing) for hit in hits]
+    # Up to 500 markers a page: each word translated and the link's pattern built once.
+    kinds = {"offer": _("Offer"), "need": _("Need")}
+    link = url_for("pages.listing_page", listing_id="LISTING_ID")
+    return [_marker(hit.listing, kinds, link) for hit in hits]
 
 
-def _marker(listing: Listing) -> dict[str, Any]:
+def _marker(listing: Listing, kinds: dict[str, str], link: str) -> dict[str, Any]:
     """What the map shows of a listing: where, what, and a link to it."""
-    kind = _("Offer") if listing.kind == "offer" else _("Need")
+    kind = kinds.get(listing.kind, listing.kind)
     return {
         "lat": listing.lat,
         "lon": listing.lon,
         "kind": listing.kind,
         "label": f"{kind}: {listing.title} ({listing.quantity:g} {listing.unit})",
-        "url": url_for("pages.listing_page", listing_id=listing.id),
+        "url": link.replace("LISTING_ID", listing.id),
     }
 
 

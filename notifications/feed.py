@@ -29,7 +29,7 @@ class InboxFeed:
 
     activity: InboxActivity
     signer: IdentitySigner
-    poll_s: float = 0.25
+    poll_s: float = 0.1
     keepalive_s: float = 15.0
     lifetime_s: float = 300.0
 

@@ -36,7 +36,7 @@ def build_app(
     settings: Settings,
     monitor: MonitorConfig,
     *,
-    inbox_poll_s: float = 0.25,
+    inbox_poll_s: float = 0.1,
     keepalive_s: float = 15.0,
     lifetime_s: float = 300.0,
 ) -> web.Application:
