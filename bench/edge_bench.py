@@ -38,12 +38,14 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench.e2e_bench import free_port, publish_listing, wait_until_caught_up
+from bench.e2e_bench import consumer_at_end, free_port, publish_listing, wait_until_caught_up
 from bench.matching_bench import percentile
 from bench.workload import event_data, generate
 from services.devtools.kafka import LocalKafka
 from services.devtools.postgres import LocalPostgres
 from services.stack import Ports, ServiceStack, caddy_binary
+from shared.contracts import MatchFound
+from shared.events import decode_event
 from shared.kafka import KafkaPublisher
 from shared.settings import Settings
 
@@ -257,10 +259,45 @@ class Feeds:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
+class MatchWatch:
+    """When each offer's first match reached the matches topic (a reader at its end)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._consumer = consumer_at_end(bootstrap, topic)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for batch in self._consumer.poll(timeout_ms=50).values():
+                arrived = time.perf_counter()
+                for message in batch:
+                    found = decode_event(message.value).data
+                    if isinstance(found, MatchFound):
+                        self.seen.setdefault(found.offer.listing_id, arrived)
+        self._consumer.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+@dataclass
+class Probe:
+    """One alert probe: seconds from the offer's POST to each step."""
+
+    answered: float  # the POST's 201
+    on_topic: float  # its match on the matches topic
+    woken: float  # the open feed said `changed`
+    shown: float  # /inbox/updates showed the alert
+
+
 def alert_probe(
-    port: int, feeds: Feeds, buyer: Member, seller: Member, rng: random.Random
-) -> float:
-    """Seconds from an offer's POST to its alert on the buyer's open inbox page."""
+    port: int, feeds: Feeds, buyer: Member, seller: Member, rng: random.Random, watch: MatchWatch
+) -> Probe:
+    """An offer's POST to its alert on the buyer's open inbox page, step by step."""
     title = f"Probe {uuid.uuid4().hex[:8]}"
     need = listing("need", rng, title)
     api(port, "POST", "/api/v1/listings", need, buyer.token)
@@ -269,10 +306,12 @@ def alert_probe(
     cursor = {"alerts_after": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
     started = time.perf_counter()
     offer = {**listing("offer", rng, title), "location": need["location"]}
-    api(port, "POST", "/api/v1/listings", offer, seller.token)
+    offer_id = api(port, "POST", "/api/v1/listings", offer, seller.token)["id"]
+    answered = time.perf_counter() - started
     deadline = started + 30
     while time.perf_counter() < deadline:
         feeds.wait_changed(buyer.organisation_id, timeout=deadline - time.perf_counter())
+        woken = time.perf_counter() - started
         status, data = request(
             port,
             "GET",
@@ -281,7 +320,9 @@ def alert_probe(
             cookies=dict(buyer.cookies),
         )
         if status == 200 and any(title in a["html"] for a in json.loads(data)["alerts"]):
-            return time.perf_counter() - started
+            shown = time.perf_counter() - started
+            on_topic = watch.seen.get(offer_id, float("nan")) - started
+            return Probe(answered, on_topic, woken, shown)
     raise RuntimeError("the alert did not reach the open inbox in 30 s")
 
 
@@ -362,8 +403,19 @@ def main() -> None:
                 paced = paced_gets(port, path, args.requests, args.rate)
                 show(f"GET {path}, {feeds.opened} feeds open, {args.rate:g}/s", paced)
             buyer = members[0]
-            probes = [alert_probe(port, feeds, buyer, seller, rng) for _ in range(args.probes)]
-            show(f"POST offer -> alert on an open inbox ({feeds.opened} open)", probes)
+            topics = Settings.from_env({"KAFKA_TOPIC_PREFIX": prefix}).topics
+            watch = MatchWatch(kafka.bootstrap_servers, topics.matches)
+            probes = [
+                alert_probe(port, feeds, buyer, seller, rng, watch) for _ in range(args.probes)
+            ]
+            watch.close()
+            show("  POST offer answered (201)", [p.answered for p in probes])
+            show("  its match on the matches topic", [p.on_topic for p in probes])
+            show("  the open feed says `changed`", [p.woken for p in probes])
+            show(
+                f"POST offer -> alert on an open inbox ({feeds.opened} open)",
+                [p.shown for p in probes],
+            )
         finally:
             if feeds is not None:
                 feeds.close()
