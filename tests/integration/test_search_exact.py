@@ -1,11 +1,12 @@
 """Search results equal a brute-force oracle, on SQLite and on the real PostgreSQL.
 
 10,000 listings of the benchmark workload (bench/workload.py), a twentieth of them not
-published, and a pair on the very edge of each circle (0.5 mm in, 0.5 mm out); titles and
-descriptions from a small French/German/English vocabulary whose matches for the query word
-are known. For 3 cities x 10/50/100 km x no filter / a category (with its sub-categories) /
-a word, the total, the ids of the page in order and their distances must equal what the
-oracle computes row by row with geographiclib's geodesic.
+published, a pair on the very edge of each circle (0.5 mm in, 0.5 mm out) and a dozen at
+one point (a page splitting them keeps the order by id); titles and descriptions from a
+small French/German/English vocabulary whose matches for the query word are known. For
+3 cities x 10/50/100 km x no filter / a category (with its sub-categories) / a word, the
+total, the ids of the page in order and their distances must equal what the oracle
+computes row by row with geographiclib's geodesic.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CITIES = {"Luxembourg": (49.61, 6.13), "Metz": (49.12, 6.18), "Saarbrücken": (4
 RADII = (10.0, 50.0, 100.0)
 CATEGORY = "reuse-pallets"
 WORD = "palette"
+TIED, TIED_AT = 12, (49.7071, 6.3527)
 # (text, whether it holds a form of "palette" in French, German or English)
 TITLES = [
     ("Palettes réutilisables", True),
@@ -113,6 +115,22 @@ def _rows_and_listings() -> tuple[list[Row], list[Listing]]:
                 )
                 listings.append(listing)
                 rows.append(Row(listing.id, listing.lat, listing.lon, listing.category, True, True))
+    # Rows at one point, all at the same distance from anywhere: a page may split them.
+    for i in range(TIED):
+        listing = Listing(
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"tied/{i}")),
+            kind="offer",
+            title=f"Cartons de déménagement, lot {i}",
+            category="reuse-pallets-boxes",
+            quantity=1,
+            unit="boxes",
+            lat=TIED_AT[0],
+            lon=TIED_AT[1],
+            radius_km=0,
+            organisation_id="org-tied",
+        )
+        listings.append(listing)
+        rows.append(Row(listing.id, listing.lat, listing.lon, listing.category, True, False))
     return rows, listings
 
 
@@ -204,6 +222,16 @@ def test_later_pages_and_the_last_one_equal_the_oracle(search, data, distances, 
             near=CITIES[city], radius_km=10, page=-(-len(expected) // 7), page_size=7
         )
         _assert_equal(search.search(last), _oracle(data[0], distances[city], last), last)
+
+
+@pytest.mark.parametrize("category", [None, CATEGORY])
+def test_pages_splitting_rows_at_one_distance_order_them_by_id(search, data, category):
+    distance = {
+        row.id: Geodesic.WGS84.Inverse(*TIED_AT, row.lat, row.lon)["s12"] / 1000 for row in data[0]
+    }
+    for page in (1, 2, 3, 4):
+        query = SearchQuery(near=TIED_AT, radius_km=5, category=category, page=page, page_size=5)
+        _assert_equal(search.search(query), _oracle(data[0], distance, query), query)
 
 
 def test_the_word_finds_french_and_german_forms_and_not_english_pallets(search, data):
