@@ -3,7 +3,7 @@ browse near a place. Views stay thin: validate the form, call a use case, redire
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, datetime, time
 from types import SimpleNamespace
 from typing import Any
@@ -30,7 +30,7 @@ from listings.forms import UNIT_LABELS, ListingForm, SearchForm
 from listings.hints import what_would_match
 from listings.match_projection import MatchProjection
 from listings.places import PlaceError, locate, resolve
-from listings.search import SearchPage, SearchQuery
+from listings.search import MapPoint, SearchPage, SearchQuery
 from listings.service import ListingService
 from listings.web_support import ext, login_required
 from shared.taxonomy import Taxonomy
@@ -102,25 +102,35 @@ def _map_markers(query: SearchQuery, results: SearchPage | None) -> list[dict[st
     a town's count on the map is the town's count in the results."""
     if results is None:
         return []
-    hits = results.hits
-    if results.total > len(hits):
-        everything = replace(query, page=1, page_size=MAP_MARKERS)
-        hits = ext("listing_search").search(everything).hits
+    points: list[MapPoint] = [
+        MapPoint(
+            h.listing.id,
+            h.listing.kind,
+            h.listing.title,
+            h.listing.quantity,
+            h.listing.unit,
+            h.listing.lat,
+            h.listing.lon,
+        )
+        for h in results.hits
+    ]
+    if results.total > len(points):
+        points = ext("listing_search").map_points(query, MAP_MARKERS)
     # Up to 500 markers a page: each word translated and the link's pattern built once.
     kinds = {"offer": _("Offer"), "need": _("Need")}
     link = url_for("pages.listing_page", listing_id="LISTING_ID")
-    return [_marker(hit.listing, kinds, link) for hit in hits]
+    return [_marker(point, kinds, link) for point in points]
 
 
-def _marker(listing: Listing, kinds: dict[str, str], link: str) -> dict[str, Any]:
+def _marker(point: MapPoint, kinds: dict[str, str], link: str) -> dict[str, Any]:
     """What the map shows of a listing: where, what, and a link to it."""
-    kind = kinds.get(listing.kind, listing.kind)
+    kind = kinds.get(point.kind, point.kind)
     return {
-        "lat": listing.lat,
-        "lon": listing.lon,
-        "kind": listing.kind,
-        "label": f"{kind}: {listing.title} ({listing.quantity:g} {listing.unit})",
-        "url": link.replace("LISTING_ID", listing.id),
+        "lat": point.lat,
+        "lon": point.lon,
+        "kind": point.kind,
+        "label": f"{kind}: {point.title} ({point.quantity:g} {point.unit})",
+        "url": link.replace("LISTING_ID", point.id),
     }
 
 
