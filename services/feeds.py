@@ -24,6 +24,7 @@ from monitor.kafka_gateway import TopicFollower
 from notifications.feed import InboxFeed
 from notifications.live import InboxActivity
 from shared.db import service_database
+from shared.heap import freeze_start_up_heap
 from shared.logs import configure_logging
 from shared.settings import Settings
 
@@ -103,6 +104,7 @@ def main() -> None:
     host, _, port = (os.environ.get("BIND") or f"127.0.0.1:{DEFAULT_PORT}").rpartition(":")
     app = build_app(Settings.from_env(), MonitorConfig.from_env())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    freeze_start_up_heap()
     web.run_app(
         app,
         host=host or "127.0.0.1",

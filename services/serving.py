@@ -14,6 +14,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from services.gunicorn_hooks import post_worker_init
+
 
 class _FactoryApplication(BaseApplication):
     """gunicorn running the app `factory` builds, in each worker after it forks."""
@@ -58,6 +60,7 @@ def gunicorn_options(name: str, default_port: int, threads: int) -> dict[str, An
         # Open live feeds must not hold a shutdown for gunicorn's default 30 s.
         "graceful_timeout": 5,
         "proc_name": f"boucle-{name}",
+        "post_worker_init": post_worker_init,
     }
 
 

@@ -58,6 +58,8 @@ def _gunicorn(app: str, port: int, threads: int = 8) -> list[str]:
         "5",
         "--log-level",
         "warning",
+        "--config",
+        "python:services.gunicorn_hooks",
     ]
 
 

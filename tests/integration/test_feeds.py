@@ -75,7 +75,9 @@ def feeds(kafka_bootstrap: str, module_postgres_url: str) -> Iterator[Feeds]:
 def serving(app: web.Application) -> Iterator[int]:
     """The app on a loop of its own, on a free loopback port, as the process would run it."""
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
+    # As the process runs it (run_app's shutdown_timeout=5): feeds still open at the end are
+    # closed after 5 s, not aiohttp's default 60 s.
+    runner = web.AppRunner(app, shutdown_timeout=5)
     port = free_port()
     ready = threading.Event()
 
