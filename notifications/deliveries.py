@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from notifications.alerts import Alert
 from notifications.outcomes import CANCELLED, PENDING, RETRACTED_PREFIX
 from notifications.preference_store import load_audience
-from notifications.preferences import PlannedDelivery, plan
+from notifications.preferences import Audience, PlannedDelivery, plan
 from notifications.store import ACTIVE, RETRACTED, alert_row
 from notifications.tables import AlertRow, DeliveryRow
 
 Lineage = Callable[[str], list[str]]
+_AUDIENCES = "audiences read in this transaction"
 
 
 class DeliveryPlanner:
@@ -62,7 +63,15 @@ class DeliveryPlanner:
 
     def _plan(self, session: Session, alert: Alert, now: datetime) -> list[PlannedDelivery]:
         lineage = [alert.category, *self._lineage(alert.category)]
-        return plan(load_audience(session, alert.organisation_id), lineage, now, self._zone)
+        # A new listing's matches name its organisation in each of them (dozens in one
+        # poll's run): its audience, four queries, is read once per transaction.
+        audiences: dict[str, Audience] = session.info.setdefault(_AUDIENCES, {})
+        audience = audiences.get(alert.organisation_id)
+        if audience is None:
+            audience = audiences[alert.organisation_id] = load_audience(
+                session, alert.organisation_id
+            )
+        return plan(audience, lineage, now, self._zone)
 
     def _schedule(
         self, session: Session, alert: AlertRow, planned: PlannedDelivery, now: datetime

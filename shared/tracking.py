@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Column, CursorResult, DateTime, MetaData, String, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
@@ -42,29 +43,23 @@ def claim_event(session: Session, table: Table, consumer: str, event_id: str) ->
 def claim_events(session: Session, table: Table, consumer: str, event_ids: list[str]) -> set[str]:
     """The ids among `event_ids` this consumer has not handled yet, now claimed (once each).
 
-    The batch form of `claim_event`: one query and one insert however many events.
+    The batch form of `claim_event`, in one statement: an insert that skips the ids already
+    there and returns the others. The primary key decides, so no plan can turn it into a
+    scan (a SELECT ... IN of 500 ids on a fresh table without statistics took 190 ms).
     """
     wanted = list(dict.fromkeys(event_ids))
     if not wanted:
         return set()
-    seen = set(
-        session.scalars(
-            select(table.c.event_id).where(
-                table.c.consumer == consumer, table.c.event_id.in_(wanted)
-            )
-        )
-    )
-    fresh = [event_id for event_id in wanted if event_id not in seen]
-    if fresh:
-        now = datetime.now(UTC)
-        session.execute(
-            table.insert(),
-            [
-                {"consumer": consumer, "event_id": event_id, "processed_at": now}
-                for event_id in fresh
-            ],
-        )
-    return set(fresh)
+    now = datetime.now(UTC)
+    rows = [
+        {"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in wanted
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # One executemany: SQLAlchemy sends it as multi-row inserts ("insertmanyvalues") from one
+    # compiled statement, RETURNING included.
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+    return set(session.scalars(statement, rows))
 
 
 def purge_processed(
