@@ -43,8 +43,16 @@
     var url = new URL(list.dataset.updates, window.location.href);
     url.searchParams.set("alerts_after", cursors.alerts);
     url.searchParams.set("notices_after", cursors.notices);
-    fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    var asked = { credentials: "same-origin", redirect: "manual", headers: { Accept: "application/json" } };
+    fetch(url.toString(), asked)
+      .then(function (response) {
+        // Logged out, removed or demoted meanwhile: the feed has nothing more for this page.
+        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+          ended();
+          return null;
+        }
+        return response.ok ? response.json() : null;
+      })
       .then(function (update) { if (update) { show(update); } })
       .catch(function () { /* the next change or reconnection tries again */ })
       .finally(function () {
@@ -53,8 +61,14 @@
       });
   }
 
+  function ended() {
+    source.close();
+    list.dataset.live = "ended";
+    document.getElementById("live-ended").hidden = false;
+  }
+
   var source = new EventSource(list.dataset.feed);
   // On every (re)connection: whatever arrived while the page loaded or the feed was away.
-  source.addEventListener("open", refresh);
+  source.addEventListener("open", function () { list.dataset.live = "open"; refresh(); });
   source.addEventListener("changed", refresh);
 })();

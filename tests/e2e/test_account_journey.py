@@ -145,6 +145,10 @@ def test_an_organisation_from_its_first_day_to_its_last(
     assert status(base, "/api/v1/inbox", token=lena_token) == 200
     assert status(base, "/api/v1/organisations/me", token=lena_token) == 200
 
+    # She keeps her inbox open; its live feed is connected.
+    colleague.goto(f"{base}/inbox")
+    colleague.wait_for_selector("#alerts[data-live=open]", state="attached", timeout=20_000)
+
     # The owner removes her: within a second nothing of hers works anywhere.
     owner.goto(f"{base}/account")
     owner.click("tr:has-text('Lena') form[action$='/remove'] button")
@@ -157,6 +161,13 @@ def test_an_organisation_from_its_first_day_to_its_last(
 
     wait_for(all_refused, timeout=1.0, interval=0.05, what="the removed member refused everywhere")
     assert time.monotonic() - removed_at < 1.5
+    # Her open inbox hears of the organisation's next alert, is refused its content, says
+    # so and closes its feed: nothing of the organisation reaches that page any more.
+    buyer = register(chromium, base, "Épicerie solidaire du Val", "fr", "Esch-sur-Alzette")
+    post(buyer, base, "need", title, "10", "Esch-sur-Alzette", "5")
+    colleague.wait_for_selector("#live-ended", state="visible", timeout=60_000)
+    assert colleague.get_attribute("#alerts", "data-live") == "ended"
+    assert title not in colleague.inner_text("#alerts")
 
     # Forgot password, reset: every old login ends.
     old_cookie = cookie_of(owner)
