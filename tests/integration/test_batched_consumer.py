@@ -40,6 +40,13 @@ def publisher(kafka_bootstrap: str):
     publisher.close()
 
 
+def publish(publisher: KafkaPublisher, topic: str, numbers: range | tuple[int, ...]) -> None:
+    """Match events numbered `numbers`, in that order on one partition."""
+    for n in numbers:
+        publisher.publish(topic, match_event(n), key=KEY)
+    publisher.flush(timeout_s=30)
+
+
 def consume(consumer: EventConsumer, done: object) -> None:
     try:
         wait_for(lambda: consumer.poll_once(500) >= 0 and done(), timeout=30)  # type: ignore[operator]
@@ -50,9 +57,7 @@ def consume(consumer: EventConsumer, done: object) -> None:
 def test_a_burst_is_handled_a_poll_at_a_time_each_event_once_in_order(
     kafka_bootstrap: str, topic: str, publisher: KafkaPublisher
 ):
-    for n in range(300):
-        publisher.publish(topic, match_event(n), key=KEY)
-    publisher.flush(timeout_s=30)
+    publish(publisher, topic, range(300))
     runs: list[list[str]] = []
     one_by_one: list[str] = []
     consumer = EventConsumer(
@@ -94,9 +99,7 @@ def test_an_unreadable_message_in_a_run_is_dead_lettered_alone(
 def test_a_run_the_handler_refuses_is_handled_again_one_event_at_a_time(
     kafka_bootstrap: str, topic: str, publisher: KafkaPublisher
 ):
-    for n in (11, 12, 13):
-        publisher.publish(topic, match_event(n), key=KEY)
-    publisher.flush(timeout_s=30)
+    publish(publisher, topic, (11, 12, 13))
     handled: list[str] = []
 
     def refuse(events: list[Event]) -> None:
@@ -121,9 +124,7 @@ def test_a_run_the_handler_refuses_is_handled_again_one_event_at_a_time(
 def test_a_database_blip_during_a_run_is_waited_out_never_dead_lettered(
     kafka_bootstrap: str, topic: str, publisher: KafkaPublisher
 ):
-    for n in (21, 22, 23):
-        publisher.publish(topic, match_event(n), key=KEY)
-    publisher.flush(timeout_s=30)
+    publish(publisher, topic, (21, 22, 23))
     outage = {"left": 3}
     handled: list[str] = []
 
