@@ -232,7 +232,7 @@ def matcher_processes(
     commit_at_end(bootstrap, group, topics.listings)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        _processes(bootstrap, prefix, group, count, tmp) as processes,
+        _processes(bootstrap, prefix, group, count, partitions, tmp) as processes,
     ):
         cpu_before = sum(_cpu_seconds(p.pid) for p in processes)
         produce(bootstrap, topics.listings, burst)
@@ -262,7 +262,7 @@ def _cpu_seconds(pid: int) -> float:
 
 @contextlib.contextmanager
 def _processes(
-    bootstrap: str, prefix: str, group: str, count: int, tmp: str
+    bootstrap: str, prefix: str, group: str, count: int, partitions: int, tmp: str
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     try:
@@ -273,6 +273,8 @@ def _processes(
                 os.environ,
                 KAFKA_BOOTSTRAP_SERVERS=bootstrap,
                 KAFKA_TOPIC_PREFIX=prefix,
+                # Topics of the run's partition count: the matcher refuses a mismatch.
+                KAFKA_TOPIC_PARTITIONS=str(partitions),
                 MATCHER_GROUP_ID=group,
                 MATCHER_INSTANCE_ID=f"bench-{n}",
                 HEALTH_PORT=str(port),
