@@ -90,20 +90,33 @@ def wait_for_need(consumer: KafkaConsumer, need_id: str, timeout: float = 30) ->
     raise TimeoutError(f"no match for {need_id}")
 
 
-def wait_until_caught_up(bootstrap: str, group: str, topic: str, timeout: float = 900) -> float:
-    """Wait until the group has committed every listing event; returns the seconds waited."""
+def wait_until_caught_up(
+    bootstrap: str,
+    group: str,
+    topic: str,
+    timeout: float = 900,
+    transactional: bool = False,
+    interval: float = 0.5,
+) -> float:
+    """Wait until the group has committed every event of `topic`; returns the seconds waited.
+
+    `transactional`: the topic's writer commits transactions, so each partition ends with a
+    commit marker, which consumers skip and never commit past: caught up is one short of
+    the end offset.
+    """
     probe = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     partitions = [TopicPartition(topic, p) for p in sorted(probe.partitions_for_topic(topic))]
+    marker = 1 if transactional else 0
     start = time.monotonic()
     try:
         while time.monotonic() - start < timeout:
             ends = probe.end_offsets(partitions)
-            if all((probe.committed(tp) or 0) >= ends[tp] for tp in partitions):
+            if all((probe.committed(tp) or 0) >= ends[tp] - marker for tp in partitions):
                 return time.monotonic() - start
-            time.sleep(0.5)
+            time.sleep(interval)
     finally:
         probe.close()
-    raise TimeoutError("the matcher did not catch up")
+    raise TimeoutError(f"{group} did not catch up with {topic} in {timeout} s")
 
 
 def raw_round_trips(bootstrap: str, count: int) -> list[float]:

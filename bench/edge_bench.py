@@ -38,7 +38,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from kafka import KafkaConsumer, TopicPartition
 
 from bench.e2e_bench import consumer_at_end, free_port, publish_listing, wait_until_caught_up
 from bench.matching_bench import percentile
@@ -430,7 +429,14 @@ def main() -> None:
             def settled() -> None:
                 wait_until_caught_up(kafka.bootstrap_servers, matcher_group, topics.listings)
                 notifier = f"{matcher_group}-notifier"
-                handled_all(kafka.bootstrap_servers, notifier, topics.matches)
+                wait_until_caught_up(
+                    kafka.bootstrap_servers,
+                    notifier,
+                    topics.matches,
+                    timeout=60,
+                    transactional=True,
+                    interval=0.05,
+                )
 
             probes = [
                 alert_probe(port, feeds, buyer, seller, rng, watch, settled)
@@ -468,26 +474,6 @@ def seed_offers(bootstrap: str, prefix: str, group: str, count: int) -> None:
     # matches is not on the alert's path; it may still be catching up (it says so below).
     waited = wait_until_caught_up(bootstrap, f"{group}-notifier", topic)
     print(f"notifier caught up in {waited:.1f} s more", flush=True)
-
-
-def handled_all(bootstrap: str, group: str, topic: str, timeout: float = 60) -> None:
-    """Wait until `group` has handled every transaction written to `topic` so far.
-
-    A transactional topic ends with a commit marker, which consumers skip and never commit
-    past: caught up is one short of the end offset.
-    """
-    probe = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    partitions = [TopicPartition(topic, p) for p in sorted(probe.partitions_for_topic(topic))]
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ends = probe.end_offsets(partitions)
-            if all((probe.committed(tp) or 0) >= ends[tp] - 1 for tp in partitions):
-                return
-            time.sleep(0.05)
-    finally:
-        probe.close()
-    raise TimeoutError(f"{group} did not handle {topic} in {timeout} s")
 
 
 def progress(what: str, count: int) -> None:

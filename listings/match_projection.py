@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from listings.tables import ListingMatchRow, ListingRow, OrganisationRow
 from shared.contracts import MatchesSettled, MatchFound, MatchRetracted, MatchSide
-from shared.db import unit_of_work
+from shared.db import in_chunks, unit_of_work
 from shared.events import Event
 from shared.match_state import is_stale
 
@@ -148,8 +148,7 @@ class MatchProjection:
 def _matched(session: Session, listing_ids: list[str]) -> set[str]:
     """Those of `listing_ids` that an active row names, as listing or as counterpart."""
     found: set[str] = set()
-    for start in range(0, len(listing_ids), 1000):
-        ids = listing_ids[start : start + 1000]
+    for ids in in_chunks(listing_ids):
         rows = session.execute(
             select(ListingMatchRow.listing_id, ListingMatchRow.counterpart_id).where(
                 ListingMatchRow.status == ACTIVE,

@@ -78,6 +78,11 @@ class MapPoint(NamedTuple):
     lat: float
     lon: float
 
+    @classmethod
+    def of(cls, listing: Listing) -> MapPoint:
+        """The map's view of a listing already loaded."""
+        return cls(*(getattr(listing, name) for name in cls._fields))
+
 
 @dataclass(frozen=True)
 class SearchHit:

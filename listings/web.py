@@ -102,18 +102,7 @@ def _map_markers(query: SearchQuery, results: SearchPage | None) -> list[dict[st
     a town's count on the map is the town's count in the results."""
     if results is None:
         return []
-    points: list[MapPoint] = [
-        MapPoint(
-            h.listing.id,
-            h.listing.kind,
-            h.listing.title,
-            h.listing.quantity,
-            h.listing.unit,
-            h.listing.lat,
-            h.listing.lon,
-        )
-        for h in results.hits
-    ]
+    points = [MapPoint.of(hit.listing) for hit in results.hits]
     if results.total > len(points):
         points = ext("listing_search").map_points(query, MAP_MARKERS)
     # Up to 500 markers a page: each word translated and the link's pattern built once.

@@ -37,7 +37,7 @@ from shared.contracts import (
     MatchFound,
     MatchRetracted,
 )
-from shared.db import unit_of_work
+from shared.db import in_chunks, unit_of_work
 from shared.events import Event
 from shared.match_state import is_stale, no_longer_holds, retraction_reason, sides
 from shared.tracking import claim_events
@@ -73,8 +73,7 @@ _ALERTED_KEY = "listings with active alerts"
 def _note_alerted(session: Session, listing_ids: list[str]) -> None:
     """Remember which of the run's listings an active alert names, read in one query."""
     alerted: set[str] = set()
-    for chunk in range(0, len(listing_ids), 1000):
-        ids = listing_ids[chunk : chunk + 1000]
+    for ids in in_chunks(listing_ids):
         query = select(AlertRow.listing_id, AlertRow.counterpart_listing_id).where(
             AlertRow.status == ACTIVE,
             or_(AlertRow.listing_id.in_(ids), AlertRow.counterpart_listing_id.in_(ids)),
@@ -165,8 +164,7 @@ class MatchAlertHandler:
     def _lock_known(self, session: Session, listing_ids: list[str]) -> None:
         # Kept in the session for `_version_row`: each listing's row read once a run.
         rows: dict[str, ListingVersionRow | None] = dict.fromkeys(listing_ids)
-        for chunk in range(0, len(listing_ids), 1000):
-            ids = listing_ids[chunk : chunk + 1000]
+        for ids in in_chunks(listing_ids):
             query = (
                 select(ListingVersionRow)
                 .where(ListingVersionRow.listing_id.in_(ids))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,13 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def in_chunks(values: Sequence[str], size: int = 1000) -> Iterator[Sequence[str]]:
+    """`values` in slices short enough for one `IN (...)` list each (a poll's run of events
+    can name thousands of listings; databases bound a statement's parameters)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def migrate(url: str, script_location: str, version_table: str, schema: str | None = None) -> None:
