@@ -161,20 +161,28 @@ class TopicFollower:
         }
         if wanted != self._assigned:
             new = wanted - self._assigned
+            tail = bool(new) and self._from_now and not self._assigned
+            # Read before assigning: if the broker cannot say yet, nothing is assigned and
+            # the next poll asks again (an assigned partition without a position would
+            # start wherever the consumer's reset found the end, later).
+            starts = self._starts_since_made(new) if tail else {}
             self._consumer.assign(sorted(wanted))
-            if new and self._from_now and not self._assigned:
-                # From the moment the follower was made, not from whenever the broker's
-                # metadata arrived: a message written in between must not be skipped.
-                found = self._consumer.offsets_for_times({tp: self._since_ms for tp in new})
-                for tp in new:
-                    at = found.get(tp)
-                    if at is None:
-                        self._consumer.seek_to_end(tp)
-                    else:
-                        self._consumer.seek(tp, at.offset)
-            elif new:
+            for tp, offset in starts.items():
+                self._consumer.seek(tp, offset)
+            if new and not tail:
                 self._consumer.seek_to_beginning(*new)  # incl. topics created later
             self._assigned = wanted
+
+    def _starts_since_made(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Each partition's first offset written since the follower was made.
+
+        The ends are read first: a message written after that read lies at or past its
+        end, one written before it is found by its time; a lazy seek to the end would
+        skip a message written before the seek took effect.
+        """
+        ends = self._consumer.end_offsets(sorted(partitions))
+        found = self._consumer.offsets_for_times({tp: self._since_ms for tp in partitions})
+        return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in partitions}
 
     def poll(self, timeout_ms: int = 500, refresh_s: float = 5.0) -> list[RawRecord]:
         """The next messages of any followed topic (empty after `timeout_ms` if none)."""
